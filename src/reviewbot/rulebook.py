@@ -49,8 +49,12 @@ class Rule:
     example: str
     fix: str
     blind_spots: str
-    # Penalty points one finding of this rule costs before size normalisation.
+    # Penalty points one finding of this rule costs. "code" rules are normalised per 1,000
+    # lines of code; "repo" rules (a missing manifest, a committed .env) cost their points as is.
     weight: float
+    scope: str = "code"
+    # The most penalty points all findings of this rule together may cost (None: no cap).
+    cap: float | None = None
 
     @property
     def is_family(self) -> bool:
@@ -151,6 +155,8 @@ def _load_rule(path: Path, criteria: set[str], weights: Mapping[str, float]) -> 
         fix=_text(data, "fix", path),
         blind_spots=_text(data, "blind_spots", path, ""),
         weight=float(data.get("weight", weights[severity.value])),
+        scope=_text(data, "scope", path, "code"),
+        cap=float(data["cap"]) if "cap" in data else None,
     )
 
 

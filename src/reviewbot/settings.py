@@ -49,8 +49,9 @@ _SCALARS = {f.name: f for f in fields(Settings)}
 
 def _from_mapping(data: Mapping[str, Any], where: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for key, value in data.items():
+    for key, raw in data.items():
         name = key.replace("-", "_")
+        value = raw
         if name == "github_token":
             raise SettingsError(f"{where}: put tokens in GITHUB_TOKEN, not in a file")
         if name not in _SCALARS:

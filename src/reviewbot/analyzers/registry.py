@@ -3,6 +3,10 @@ its rule data and its test."""
 
 from __future__ import annotations
 
+from reviewbot.analyzers import hygiene, testsuite
 from reviewbot.analyzers.base import Analyzer
 
-ANALYZERS: tuple[Analyzer, ...] = ()
+ANALYZERS: tuple[Analyzer, ...] = (
+    hygiene.ANALYZER,
+    testsuite.ANALYZER,
+)

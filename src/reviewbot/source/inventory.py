@@ -14,7 +14,7 @@ import os
 import stat
 import tokenize
 import warnings
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -93,6 +93,12 @@ class _Walk:
     skipped: list[SkippedFile] = field(default_factory=list)
     python_paths: list[str] = field(default_factory=list)
 
+    def add_file(self, path: str, size: int) -> None:
+        kind = classify(path)
+        self.files.append(RepoFile(path, size, kind))
+        if kind is FileKind.PYTHON:
+            self.python_paths.append(path)
+
 
 def _tree_kind(directory: Path, name: str) -> str | None:
     if name in _NAMED_TREES:
@@ -111,34 +117,45 @@ def _tree_kind(directory: Path, name: str) -> str | None:
     return None
 
 
+def _is_workflow(path: str, name: str, suffix: str) -> bool:
+    in_actions = path.startswith(".github/workflows/") and suffix in (".yml", ".yaml")
+    return in_actions or name in (".gitlab-ci.yml", ".travis.yml")
+
+
+# First match wins: (kind, test on the full path, the lower-cased name and suffix).
+_KIND_TESTS: tuple[tuple[FileKind, Callable[[str, str, str], bool]], ...] = (
+    (FileKind.PYTHON, lambda _p, _n, s: s == ".py"),
+    (
+        FileKind.DOCKERFILE,
+        lambda _p, n, _s: (
+            n == "dockerfile" or n.endswith(".dockerfile") or n.startswith("dockerfile.")
+        ),
+    ),
+    (
+        FileKind.COMPOSE,
+        lambda _p, n, _s: (
+            fnmatch.fnmatch(n, "docker-compose*.y*ml") or fnmatch.fnmatch(n, "compose*.y*ml")
+        ),
+    ),
+    (FileKind.WORKFLOW, _is_workflow),
+    (
+        FileKind.MANIFEST,
+        lambda _p, n, _s: n in _MANIFESTS or fnmatch.fnmatch(n, "requirements*.[ti][xn]*"),
+    ),
+    (FileKind.NOTEBOOK, lambda _p, _n, s: s == ".ipynb"),
+    (FileKind.DATABASE, lambda _p, _n, s: s in _DATABASE_SUFFIXES),
+    (FileKind.DOC, lambda _p, n, s: s in _DOC_SUFFIXES or n in ("readme", "license", "licence")),
+    (FileKind.CONFIG, lambda _p, n, s: n.startswith(".") or s in _CONFIG_SUFFIXES),
+)
+
+
 def classify(path: str) -> FileKind:
     """The kind of a repo file, from its path alone."""
     posix = PurePosixPath(path)
-    name = posix.name.lower()
-    suffix = posix.suffix.lower()
-    if suffix == ".py":
-        return FileKind.PYTHON
-    if name == "dockerfile" or name.endswith(".dockerfile") or name.startswith("dockerfile."):
-        return FileKind.DOCKERFILE
-    if fnmatch.fnmatch(name, "docker-compose*.y*ml") or fnmatch.fnmatch(name, "compose*.y*ml"):
-        return FileKind.COMPOSE
-    if (path.startswith(".github/workflows/") and suffix in (".yml", ".yaml")) or name in (
-        ".gitlab-ci.yml",
-        ".travis.yml",
-    ):
-        return FileKind.WORKFLOW
-    if name in _MANIFESTS or fnmatch.fnmatch(name, "requirements*.txt") or (
-        fnmatch.fnmatch(name, "requirements*.in")
-    ):
-        return FileKind.MANIFEST
-    if suffix == ".ipynb":
-        return FileKind.NOTEBOOK
-    if suffix in _DATABASE_SUFFIXES:
-        return FileKind.DATABASE
-    if suffix in _DOC_SUFFIXES or name in ("readme", "license", "licence", "copying"):
-        return FileKind.DOC
-    if name.startswith(".env") or suffix in _CONFIG_SUFFIXES or name.startswith("."):
-        return FileKind.CONFIG
+    name, suffix = posix.name.lower(), posix.suffix.lower()
+    for kind, test in _KIND_TESTS:
+        if test(path, name, suffix):
+            return kind
     return FileKind.OTHER
 
 
@@ -146,11 +163,13 @@ def module_role(path: str) -> ModuleRole:
     parts = PurePosixPath(path).parts
     name = parts[-1]
     folders = set(parts[:-1])
-    if {"tests", "test"} & folders or fnmatch.fnmatch(name, "test_*.py") or (
-        name.endswith("_test.py") or name == "conftest.py"
+    if (
+        {"tests", "test"} & folders
+        or fnmatch.fnmatch(name, "test_*.py")
+        or (name.endswith("_test.py") or name == "conftest.py")
     ):
         return ModuleRole.TEST
-    if "migrations" in folders or "versions" in folders and "alembic" in folders:
+    if "migrations" in folders or ("versions" in folders and "alembic" in folders):
         return ModuleRole.MIGRATION
     if (
         name in ("manage.py", "setup.py", "noxfile.py", "fabfile.py")
@@ -163,7 +182,9 @@ def module_role(path: str) -> ModuleRole:
 
 
 def _excluded(path: str, patterns: Collection[str]) -> bool:
-    return any(fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p + "/*") for p in patterns)
+    return any(
+        fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p + "/*") for p in patterns
+    )
 
 
 def _parent_dirs(paths: Iterable[str]) -> set[str]:
@@ -193,10 +214,9 @@ def _walk(root: Path, exclude: Collection[str], visible: Collection[str] | None)
             rel = Path(entry.path).relative_to(root).as_posix()
             if entry.is_symlink():
                 walk.symlinks.append(rel)
+            elif _excluded(rel, exclude):
                 continue
-            if _excluded(rel, exclude):
-                continue
-            if entry.is_dir(follow_symlinks=False):
+            elif entry.is_dir(follow_symlinks=False):
                 if entry.name in _SKIPPED_DIRS or (
                     visible_dirs is not None and rel not in visible_dirs
                 ):
@@ -206,16 +226,10 @@ def _walk(root: Path, exclude: Collection[str], visible: Collection[str] | None)
                     walk.vendored.append(VendoredTree(rel, kind))
                 else:
                     stack.append(Path(entry.path))
-                continue
-            if not entry.is_file(follow_symlinks=False):
-                continue  # sockets, fifos, devices: nothing to read
-            if visible is not None and rel not in visible:
-                continue  # ignored by the repo's .gitignore and not committed
-            size = entry.stat(follow_symlinks=False).st_size
-            kind = classify(rel)
-            walk.files.append(RepoFile(rel, size, kind))
-            if kind is FileKind.PYTHON:
-                walk.python_paths.append(rel)
+            # Sockets, fifos and devices have nothing to read; files git ignores and that are
+            # not committed are not the repo's.
+            elif entry.is_file(follow_symlinks=False) and (visible is None or rel in visible):
+                walk.add_file(rel, entry.stat(follow_symlinks=False).st_size)
     walk.files.sort(key=lambda f: f.path)
     walk.python_paths.sort()
     walk.vendored.sort(key=lambda v: v.path)
@@ -239,9 +253,7 @@ def _syntax_reason(source: str, exc: SyntaxError) -> str:
     return f"syntax error at line {exc.lineno}: {text}"
 
 
-def parse_module(root: Path, path: str, max_bytes: int) -> PythonModule | SkippedFile:
-    """Read and parse one own Python file, or say why it can't be analysed."""
-    target = root / path
+def _read_source(target: Path, path: str, max_bytes: int) -> str | SkippedFile:
     try:
         info = target.lstat()
         if not stat.S_ISREG(info.st_mode):
@@ -254,9 +266,16 @@ def parse_module(root: Path, path: str, max_bytes: int) -> PythonModule | Skippe
     if b"\0" in data:
         return SkippedFile(path, "binary content (NUL bytes)")
     try:
-        source = decode_source(data)
+        return decode_source(data)
     except (UnicodeError, LookupError):
         return SkippedFile(path, "not valid UTF-8 (or its declared encoding)")
+
+
+def parse_module(root: Path, path: str, max_bytes: int) -> PythonModule | SkippedFile:
+    """Read and parse one own Python file, or say why it can't be analysed."""
+    source = _read_source(root / path, path, max_bytes)
+    if isinstance(source, SkippedFile):
+        return source
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc. are ruff's business
@@ -311,10 +330,12 @@ def build_inventory(
             skipped.append(parsed)
         else:
             modules.append(parsed)
-    for repo_file in walk.files:
-        if repo_file.kind is not FileKind.PYTHON and repo_file.size > max_file_bytes:
-            if repo_file.kind in (FileKind.DOC, FileKind.CONFIG, FileKind.DOCKERFILE):
-                skipped.append(SkippedFile(repo_file.path, f"larger than {max_file_bytes:,} bytes"))
+    text_kinds = (FileKind.DOC, FileKind.CONFIG, FileKind.DOCKERFILE, FileKind.MANIFEST)
+    skipped += [
+        SkippedFile(f.path, f"larger than {max_file_bytes:,} bytes")
+        for f in walk.files
+        if f.kind in text_kinds and f.size > max_file_bytes
+    ]
     frameworks = detect_frameworks(modules)
     return Inventory(
         root=root,

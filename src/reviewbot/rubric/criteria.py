@@ -1,0 +1,144 @@
+"""Findings and facts -> one score per criterion. Pure and deterministic.
+
+A criterion's score has two parts. Findings of "code" rules are normalised per 1,000 lines
+and decay the score smoothly (`100 * exp(-density / scale)`), so a large good repo is not
+punished for its size; "repo" rules (no manifest, a committed .env) cost their points as is.
+Facts that show positive evidence (annotated functions, tests per line of code) then shape
+the score where the criterion is about presence rather than absence of mistakes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from reviewbot.model import JSON, AnalyzerRun, AnalyzerStatus, CriterionStatus, Finding
+from reviewbot.rulebook import Criterion, Rulebook
+from reviewbot.settings import Settings
+
+# Below this size, code is scored as if it had this many lines: a tiny repo with one
+# mistake is not rewarded for having little code.
+MIN_LINES = 300
+
+Facts = Mapping[str, Mapping[str, JSON]]
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    score: float
+    summary: str
+    evidence: tuple[str, ...]
+
+
+def penalty(findings: Iterable[Finding], rulebook: Rulebook, scope: str) -> float:
+    """Penalty points of the findings of one scope, each rule's total held to its cap."""
+    per_rule: dict[str, float] = defaultdict(float)
+    caps: dict[str, float | None] = {}
+    for finding in findings:
+        rule = rulebook.rule(finding.rule)
+        if rule is None or rule.scope != scope:
+            continue
+        weight = (
+            rule.weight
+            if finding.severity is rule.severity
+            else rulebook.severity_weights[finding.severity.value]
+        )
+        per_rule[finding.rule] += weight
+        caps[finding.rule] = rule.cap
+    return sum(
+        min(total, cap) if (cap := caps[rule_id]) is not None else total
+        for rule_id, total in per_rule.items()
+    )
+
+
+def findings_score(
+    findings: Sequence[Finding], criterion: Criterion, rulebook: Rulebook, lines: int
+) -> float:
+    kloc = max(lines, MIN_LINES) / 1000
+    density = penalty(findings, rulebook, "code") / kloc
+    decayed = 100 * math.exp(-density / criterion.scale)
+    return max(0.0, decayed - penalty(findings, rulebook, "repo"))
+
+
+def _fact(facts: Facts, analyzer: str, key: str) -> JSON:
+    return facts.get(analyzer, {}).get(key)
+
+
+def _typing(score: float, facts: Facts) -> tuple[float, list[str]]:
+    share = _fact(facts, "typing", "annotated_share")
+    if not isinstance(share, int | float):
+        return score, []
+    return 0.5 * score + 50 * share, [f"{share:.0%} of app functions fully annotated"]
+
+
+def _testing(score: float, facts: Facts) -> tuple[float, list[str]]:
+    tests = _fact(facts, "tests", "test_functions")
+    app_loc = _fact(facts, "hygiene", "app_loc")
+    if not isinstance(tests, int) or tests == 0:
+        return score, []
+    # One test per 50 lines of app code earns the full presence credit.
+    wanted = max(1.0, (app_loc if isinstance(app_loc, int) else MIN_LINES) / 50)
+    presence = min(1.0, tests / wanted)
+    note = f"{tests} test{'s' if tests != 1 else ''} for {app_loc or 0} lines of app code"
+    return score * (0.4 + 0.6 * presence), [note]
+
+
+# Criterion-specific shaping by positive evidence; the rest are judged by findings alone.
+ADJUSTERS: dict[str, Callable[[float, Facts], tuple[float, list[str]]]] = {
+    "C03": _typing,
+    "C15": _testing,
+}
+
+
+def _summary(findings: Sequence[Finding], notes: list[str]) -> str:
+    if not findings:
+        return "; ".join(["no issues found", *notes])
+    errors = sum(1 for f in findings if f.severity.value == "error")
+    counted = f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"
+    if errors:
+        counted += f" ({errors} error{'s' if errors != 1 else ''})"
+    return "; ".join([counted, *notes])
+
+
+def score_criterion(
+    criterion: Criterion,
+    findings: Sequence[Finding],
+    facts: Facts,
+    rulebook: Rulebook,
+    lines: int,
+) -> Scored:
+    """The score of one judged criterion from its findings and the analyzers' facts."""
+    score = findings_score(findings, criterion, rulebook, lines)
+    notes: list[str] = []
+    adjust = ADJUSTERS.get(criterion.id)
+    if adjust is not None:
+        score, notes = adjust(score, facts)
+    ordered = sorted(findings, key=lambda f: f.sort_key())
+    evidence = tuple(f"{f.location} {f.rule}" for f in ordered[:5])
+    return Scored(round(min(100.0, max(0.0, score)), 1), _summary(ordered, notes), evidence)
+
+
+def status_for(score: float, settings: Settings) -> CriterionStatus:
+    if score >= settings.strong_at:
+        return CriterionStatus.STRONG
+    if score >= settings.ok_at:
+        return CriterionStatus.OK
+    if score >= settings.weak_at:
+        return CriterionStatus.WEAK
+    return CriterionStatus.MISSING
+
+
+def incomplete_reason(criterion_id: str, runs: Sequence[AnalyzerRun]) -> str | None:
+    """Why a criterion can't be judged: no analyzer covers it yet, or one that does failed."""
+    feeders = [run for run in runs if criterion_id in run.criteria]
+    if not feeders:
+        return "not yet analysed"
+    broken = [run for run in feeders if run.status is not AnalyzerStatus.OK]
+    if not broken:
+        return None
+    return "; ".join(
+        f"{run.name} {run.status.value}" + (f": {run.detail}" if run.detail else "")
+        for run in broken
+    )

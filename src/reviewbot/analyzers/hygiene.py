@@ -200,11 +200,11 @@ def _gitignore_findings(ctx: ScanContext) -> tuple[list[Finding], dict[str, obje
             )
         ], {"gitignore": False}
     text = inv.read_text(".gitignore") or ""
-    entries = {line.strip().lstrip("/") for line in text.splitlines()}
+    entries = {line.strip().strip("/") for line in text.splitlines()}
     missing = [
         need
         for need, patterns in _GITIGNORE_NEEDS.items()
-        if not entries & {p.lstrip("/") for p in patterns}
+        if not entries & {p.strip("/") for p in patterns}
     ]
     findings = []
     if missing:

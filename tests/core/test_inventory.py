@@ -88,8 +88,8 @@ def test_inventory_records_vendored_trees_links_and_unreadable_files(tmp_path: P
             ".git/config": "[core]\n",
         },
     )
-    os.symlink(outside / "secret.txt", repo / "app" / "link.py")
-    os.symlink(outside, repo / "linked_dir")
+    (repo / "app" / "link.py").symlink_to(outside / "secret.txt")
+    (repo / "linked_dir").symlink_to(outside)
 
     inv = build_inventory(repo, max_file_bytes=200)
 

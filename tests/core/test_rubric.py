@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ from reviewbot.model import (
     Finding,
     Level,
     NextStep,
-    Severity,
 )
 from reviewbot.rubric.criteria import findings_score, incomplete_reason, penalty
 from reviewbot.rubric.grade import Rubric, grade, letter_for, level_for, next_steps, overall_score

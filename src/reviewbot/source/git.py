@@ -1,0 +1,244 @@
+"""Read git data from a repository that may be hostile, without letting it run anything.
+
+A learner's repository, or a downloaded submission, brings its own `.git/config`, and that
+file can name programs for git to run: `core.fsmonitor`, filter drivers, `diff.external`,
+textconv drivers, `core.pager`, `gpg.program` (run by `log.showSignature`), `core.sshCommand`
+(run by a lazy fetch from a promisor remote), hooks, aliases, and `include` paths that bring
+in more of the same. Every command here therefore
+
+- is plumbing or a read-only `log` with diffs that cannot call a driver (`--no-textconv
+  --no-ext-diff --no-show-signature`, no patches), never a command that refreshes the index,
+  checks files out or talks to a remote;
+- passes `-c` overrides, which outrank the repository's own config, for every key above that
+  could still be reached, and forbids every transport so nothing is fetched;
+- runs with an explicit `GIT_DIR`/`GIT_WORK_TREE` (so neither an inherited environment nor a
+  parent folder's repository is used), `GIT_CONFIG_NOSYSTEM`, no terminal prompts and
+  `GIT_OPTIONAL_LOCKS=0`, so git writes nothing into the learner's folder;
+- is bounded in time, since an `include.path` naming a FIFO would otherwise block forever.
+
+`tests/source/test_git.py` proves each trap of `tests/hostile.py` is armed for plain git and
+stays silent here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from git.cmd import Git
+from git.exc import GitCommandNotFound
+
+_log = logging.getLogger(__name__)
+
+# Generous: these commands take milliseconds on a sane repository.
+READ_TIMEOUT = 60.0
+
+_TRANSPORTS = ("file", "git", "ssh", "http", "https", "ext", "fd")
+
+# Command-line configuration outranks the repository's own. Each entry defuses one way a
+# hostile .git/config could make git run a program or change what we read.
+_SAFE_CONFIG: tuple[tuple[str, str], ...] = (
+    ("core.fsmonitor", "false"),
+    ("core.hooksPath", "/dev/null"),
+    ("core.pager", "cat"),
+    ("core.sshCommand", "false"),
+    ("core.useReplaceRefs", "false"),
+    ("core.untrackedCache", "false"),
+    ("log.showSignature", "false"),
+    ("gpg.program", "false"),
+    ("gpg.openpgp.program", "false"),
+    ("gpg.x509.program", "false"),
+    ("gpg.ssh.program", "false"),
+    ("diff.submodule", "short"),
+    ("protocol.allow", "never"),
+    # A repository's protocol.<name>.allow would beat protocol.allow; these beat it in turn.
+    *((f"protocol.{name}.allow", "never") for name in _TRANSPORTS),
+)
+
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_NUMSTAT = re.compile(r"(\d+|-)\t(\d+|-)\t.*")
+# Author names and subjects are the repository's data: strip terminal control characters
+# so an escape sequence in a commit cannot repaint the reviewer's terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    """One commit of the history, newest first in `history()`."""
+
+    sha: str
+    author: str
+    timestamp: int  # author date, seconds since the epoch
+    subject: str
+    files_changed: int
+    insertions: int
+    deletions: int
+
+
+def _dot_git(root: Path) -> Path | None:
+    """The repository's own `.git` entry; a symlinked one could lead out of the folder."""
+    dot_git = root / ".git"
+    if dot_git.is_symlink() or not (dot_git.is_dir() or dot_git.is_file()):
+        return None
+    return dot_git
+
+
+def _environment(root: Path, dot_git: Path) -> dict[str, str]:
+    return {
+        "GIT_DIR": str(dot_git),
+        "GIT_WORK_TREE": str(root),
+        "GIT_CEILING_DIRECTORIES": str(root.parent),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        # Drop configuration inherited from a calling git (e.g. when run from a hook).
+        "GIT_CONFIG_PARAMETERS": "",
+        "GIT_CONFIG_COUNT": "0",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_NO_REPLACE_OBJECTS": "1",
+        "GIT_PROTOCOL_FROM_USER": "0",
+        "GIT_SSH_COMMAND": "false",
+        "GIT_PAGER": "cat",
+        "GIT_NO_LAZY_FETCH": "1",
+    }
+
+
+def _git(root: Path, *args: str) -> bytes | None:
+    """Run one read-only git command in `root`; its stdout, or None when it fails."""
+    root = root.absolute()
+    dot_git = _dot_git(root)
+    if dot_git is None:
+        return None
+    command = ["git", "--no-pager"]
+    for key, value in _SAFE_CONFIG:
+        command += ["-c", f"{key}={value}"]
+    command += args
+    try:
+        status, stdout, stderr = Git(str(root)).execute(
+            command,
+            with_extended_output=True,
+            with_exceptions=False,
+            stdout_as_string=False,
+            kill_after_timeout=READ_TIMEOUT,
+            env=_environment(root, dot_git),
+        )
+    except GitCommandNotFound:
+        _log.warning("git is not installed; %s is read as a plain folder", root)
+        return None
+    if status != 0:
+        _log.debug("git %s failed in %s: %s", args[0], root, stderr.strip())
+        return None
+    return stdout
+
+
+def is_git_repo(root: Path) -> bool:
+    """True when `root` itself (not a parent folder) is a git working tree git can read."""
+    return _git(root, "rev-parse", "--git-dir") is not None
+
+
+def git_dir(root: Path) -> Path | None:
+    """The absolute git directory of `root` (differs from `root/.git` for worktrees)."""
+    out = _git(root, "rev-parse", "--absolute-git-dir")
+    return Path(os.fsdecode(out.strip())) if out else None
+
+
+def head_commit(root: Path) -> str | None:
+    """The full sha of HEAD; None outside a repository or before the first commit."""
+    out = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    if out is None:
+        return None
+    sha = out.decode("ascii", errors="replace").strip()
+    return sha if _SHA.fullmatch(sha) else None
+
+
+def tracked_paths(root: Path) -> set[str] | None:
+    """Relative posix paths of every file committed at HEAD; None when there is no HEAD.
+
+    Read from the commit's tree, not the index: reading the index can refresh it, which
+    is what calls `core.fsmonitor`.
+    """
+    out = _git(root, "ls-tree", "-r", "-z", "--name-only", "--full-tree", "HEAD")
+    if out is None:
+        return None
+    return {os.fsdecode(path) for path in out.split(b"\0") if path}
+
+
+def visible_paths(root: Path) -> set[str] | None:
+    """Paths git shows in `root`: in the index, or untracked and not ignored; None outside a repo.
+
+    `ls-files` reads the index and the ignore files but never refreshes or rewrites the
+    index (no stat check, GIT_OPTIONAL_LOCKS=0), so neither fsmonitor nor a filter runs.
+    """
+    out = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if out is None:
+        return None
+    # An untracked nested repository comes out as "dir/": another project, not files here.
+    return {os.fsdecode(path) for path in out.split(b"\0") if path and not path.endswith(b"/")}
+
+
+def history(root: Path, limit: int = 200) -> list[CommitInfo]:
+    """The `limit` newest commits reachable from HEAD, newest first; [] when there are none.
+
+    Merge commits report no file changes (their diffs are the merged branches' own).
+    """
+    out = _git(
+        root,
+        "log",
+        "--no-textconv",
+        "--no-ext-diff",
+        "--no-show-signature",
+        "--no-color",
+        # Explicit, so the counts don't depend on anyone's diff.renames/diff.algorithm.
+        "--find-renames",
+        "--diff-algorithm=myers",
+        "--numstat",
+        "--format=%x1e%H%x1f%at%x1f%an%x1f%s",
+        f"--max-count={max(0, limit)}",
+        "HEAD",
+        "--",
+    )
+    if out is None:
+        return []
+    return _parse_log(out.decode("utf-8", errors="replace"))
+
+
+def _parse_log(text: str) -> list[CommitInfo]:
+    commits: list[CommitInfo] = []
+    header: list[str] | None = None
+    counts = [0, 0, 0]
+
+    def flush() -> None:
+        if header is None:
+            return
+        sha, timestamp, author, subject = header
+        commits.append(
+            CommitInfo(
+                sha=sha,
+                author=_CONTROL.sub("", author),
+                timestamp=int(timestamp),
+                subject=_CONTROL.sub("", subject),
+                files_changed=counts[0],
+                insertions=counts[1],
+                deletions=counts[2],
+            )
+        )
+
+    for line in text.split("\n"):
+        if line.startswith("\x1e"):
+            fields = line[1:].split("\x1f", 3)
+            # A crafted commit can put separators in its author name; then the entry is
+            # garbled, never a crash.
+            if len(fields) == 4 and _SHA.fullmatch(fields[0]) and fields[1].isdigit():
+                flush()
+                header, counts = fields, [0, 0, 0]
+        elif header is not None and _NUMSTAT.fullmatch(line):
+            added, deleted, _ = line.split("\t", 2)
+            counts[0] += 1
+            # Binary files show "-": they changed, but have no lines to count.
+            counts[1] += int(added) if added.isdigit() else 0
+            counts[2] += int(deleted) if deleted.isdigit() else 0
+    flush()
+    return commits

@@ -191,6 +191,11 @@ def test_resolve_remote_sources(
     assert resolve_source(spec, SETTINGS) == SourceSpec(kind, display or spec, url=url, ref=ref)
 
 
+def test_spec_repr_hides_url_credentials() -> None:
+    spec = resolve_source("https://ada:s3cret@host.example/o/r", SETTINGS)
+    assert "s3cret" not in repr(spec)
+
+
 def test_shorthand_uses_the_configured_github_url() -> None:
     settings = Settings(github_url="https://ghe.example.com/")
     assert resolve_source("o/r@v2", settings).url == "https://ghe.example.com/o/r.git"

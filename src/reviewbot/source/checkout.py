@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,8 @@ class SourceSpec:
     kind: SourceKind
     display: str  # as the user gave it, credentials masked
     path: Path | None = None  # LOCAL: the folder, resolved
-    url: str | None = None  # GIT_URL, GITHUB: what git clones
+    # GIT_URL, GITHUB: what git clones; may hold the user's own credentials, so not in repr
+    url: str | None = field(default=None, repr=False)
     ref: str | None = None  # branch, tag or full commit sha; None = default branch
 
 

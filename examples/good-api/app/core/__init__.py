@@ -1,0 +1,1 @@
+"""Cross-cutting concerns: settings, logging, security, rate limiting."""

@@ -1,0 +1,21 @@
+"""The declarative base every model inherits, with a naming convention for constraints.
+
+Named constraints make Alembic migrations reproducible across databases.
+"""
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base class of all ORM models."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)

@@ -1,0 +1,1 @@
+"""Business logic, independent of HTTP: routers call these with a session."""

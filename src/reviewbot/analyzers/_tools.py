@@ -1,0 +1,258 @@
+"""The one way reviewbot runs a wrapped tool (ruff, mypy, bandit, radon): safely.
+
+- the tool comes from reviewbot's own environment (`python -m tool`, ruff's bundled binary),
+  never from the scanned repository or the PATH;
+- it runs in the analyzer's private work directory with a minimal environment, so no
+  configuration, `sitecustomize`, user site or `PYTHONPATH` of the repo or the host is picked up;
+- it is given an explicit list of the inventory's own parsed modules, in batches that keep the
+  command line short, so vendored trees and skipped files are never analysed;
+- a run past its time is stopped with its whole process group (ToolTimeout); a missing tool is
+  ToolMissing; a crash is AnalyzerError with a short stderr excerpt. Exit codes that only mean
+  "findings found" are not crashes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Final, cast
+
+from reviewbot.analyzers.base import AnalyzerError, ScanContext, ToolMissing, ToolTimeout
+from reviewbot.source.inventory_model import Inventory, ModuleRole
+
+# Total characters of file arguments per run: far below Linux's per-argument and total limits
+# and below Windows' 32,767-character command line.
+MAX_COMMAND_CHARS: Final = 30_000
+
+# Assumed when the repository does not declare `requires-python`: recent enough not to flag
+# syntax learners commonly use (3.12 f-strings), fixed so the grade doesn't depend on the
+# interpreter reviewbot happens to run under.
+DEFAULT_PYTHON: Final = (3, 12)
+
+PythonVersion = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """What a finished tool run printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _ruff_binary() -> str:
+    # ruff ships a native binary, and not every release has a `python -m ruff` that works;
+    # its package knows where the binary of this environment is. It has no type hints.
+    try:
+        module = importlib.import_module("ruff.__main__")
+    except ImportError as exc:
+        raise ToolMissing("ruff is not installed in reviewbot's environment") from exc
+    find_ruff_bin = cast(Callable[[], str], module.find_ruff_bin)
+    try:
+        return find_ruff_bin()
+    except FileNotFoundError as exc:
+        raise ToolMissing("ruff's binary is missing from reviewbot's environment") from exc
+
+
+def tool_command(tool: str) -> list[str]:
+    """The argv prefix that runs `tool` from reviewbot's own environment."""
+    if tool == "ruff":
+        return [_ruff_binary()]
+    try:
+        spec = importlib.util.find_spec(tool)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise ToolMissing(f"{tool} is not installed in reviewbot's environment")
+    return [sys.executable, "-m", tool]
+
+
+def tool_environment(workdir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A minimal environment: nothing from the host steers Python's imports or tool configs."""
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        # Tools look for user-level configuration under HOME (~/.config/ruff, ~/.mypy.ini...).
+        "HOME": str(workdir),
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "PYTHONNOUSERSITE": "1",
+        # No script directory or working directory on sys.path: nothing there can shadow
+        # the tool's own imports.
+        "PYTHONSAFEPATH": "1",
+        "PYTHONUTF8": "1",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    if "SYSTEMROOT" in os.environ:  # Windows can't start Python without it
+        env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
+    env.update(extra or {})
+    return env
+
+
+def excerpt(text: str, limit: int = 400) -> str:
+    """The end of a tool's error output, where tracebacks say what went wrong."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    tail = "\n".join(lines[-5:])
+    return tail if len(tail) <= limit else "…" + tail[-limit:]
+
+
+def _stop_group(process: subprocess.Popen[str]) -> None:
+    if sys.platform == "win32":
+        process.kill()
+        return
+    # A tool may start processes of its own that would outlive a plain kill: the tool
+    # runs in a session of its own, so stop every process in it.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def run_tool(
+    ctx: ScanContext,
+    tool: str,
+    args: Sequence[str],
+    *,
+    ok_codes: Collection[int] = (0, 1),
+    env: Mapping[str, str] | None = None,
+    deadline: float | None = None,
+) -> ToolResult:
+    """Run `tool args...` in `ctx.workdir` and return its output.
+
+    `ok_codes` are the exit codes that mean the tool worked (0 = clean, 1 = findings for most
+    tools). `deadline` is a `time.monotonic()` instant shared by several runs of one analyzer;
+    without it the run gets `ctx.timeout` seconds.
+    """
+    command = [*tool_command(tool), *args]
+    timeout = ctx.timeout if deadline is None else deadline - time.monotonic()
+    if timeout <= 0:
+        raise ToolTimeout(f"{tool} ran out of time after {ctx.timeout:g}s")
+    ctx.workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=ctx.workdir,
+            env=tool_environment(ctx.workdir, env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        raise ToolMissing(f"{tool} could not be started: {exc.strerror}") from exc
+    except OSError as exc:
+        raise AnalyzerError(f"{tool} could not be started: {exc.strerror}") from exc
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop_group(process)
+        process.communicate()
+        raise ToolTimeout(f"{tool} ran past its {ctx.timeout:g}s limit and was stopped") from None
+    except BaseException:  # interrupted: leave nothing running behind
+        _stop_group(process)
+        raise
+    if process.returncode not in ok_codes:
+        detail = excerpt(stderr) or excerpt(stdout) or "no output"
+        raise AnalyzerError(f"{tool} failed (exit code {process.returncode}): {detail}")
+    return ToolResult(process.returncode, stdout, stderr)
+
+
+def batches(paths: Sequence[str], budget: int = MAX_COMMAND_CHARS) -> Iterator[list[str]]:
+    """`paths` split into runs whose arguments stay within `budget` characters."""
+    batch: list[str] = []
+    size = 0
+    for path in paths:
+        cost = len(path) + 1
+        if batch and size + cost > budget:
+            yield batch
+            batch, size = [], 0
+        batch.append(path)
+        size += cost
+    if batch:
+        yield batch
+
+
+def module_paths(inventory: Inventory, roles: Collection[ModuleRole]) -> list[str]:
+    """Repo-relative paths of the inventory's parsed modules with one of `roles`, sorted."""
+    return sorted(module.path for module in inventory.modules if module.role in roles)
+
+
+class PathMap:
+    """Between repo-relative posix paths and the absolute paths given to (and echoed by) tools."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._to_repo: dict[str, str] = {}
+
+    def absolute(self, path: str) -> str:
+        """The argument for a tool: absolute, so it never looks like an option."""
+        given = str(self.root / PurePosixPath(path))
+        self._to_repo[given] = path
+        return given
+
+    def relative(self, reported: str) -> str | None:
+        """The repo-relative path of a file a tool reported; None when outside the repo."""
+        if reported in self._to_repo:
+            return self._to_repo[reported]
+        try:
+            return Path(reported).resolve().relative_to(self.root).as_posix()
+        except (ValueError, OSError):
+            return None
+
+
+_LOWER_BOUND = re.compile(r"^\s*(>=|>|~=|===|==|\^|~)?\s*(\d+)(?:\.(\d+))?")
+
+
+def _lowest_of(specifier: str) -> PythonVersion | None:
+    # Within one alternative the clauses all hold, so the highest lower bound wins.
+    lowest: PythonVersion | None = None
+    for clause in specifier.split(","):
+        match = _LOWER_BOUND.match(clause)
+        if not match:  # upper bounds and exclusions (`<4`, `!=3.9.1`) say nothing here
+            continue
+        version = (int(match.group(2)), int(match.group(3) or 0))
+        lowest = version if lowest is None else max(lowest, version)
+    return lowest
+
+
+def lowest_python(inventory: Inventory) -> PythonVersion | None:
+    """The lowest Python the repo says it supports, from pyproject.toml read as data.
+
+    `project.requires-python` (or Poetry's `python` dependency). The file's `[tool.*]`
+    sections are never honoured.
+    """
+    text = inventory.read_text("pyproject.toml")
+    if text is None:
+        return None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    project = data.get("project")
+    specifier = project.get("requires-python") if isinstance(project, dict) else None
+    if not isinstance(specifier, str):
+        tool = data.get("tool")
+        poetry = tool.get("poetry") if isinstance(tool, dict) else None
+        deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
+        specifier = deps.get("python") if isinstance(deps, dict) else None
+    if not isinstance(specifier, str):
+        return None
+    # Poetry's `^3.9 || ^3.11`: any alternative may hold, so the lowest one counts.
+    found = [v for v in map(_lowest_of, specifier.split("||")) if v is not None]
+    return min(found) if found else None
+
+
+def clamp(version: PythonVersion, low: PythonVersion, high: PythonVersion) -> PythonVersion:
+    """`version` brought within what a tool supports."""
+    return max(low, min(high, version))

@@ -3,10 +3,15 @@ its rule data and its test."""
 
 from __future__ import annotations
 
-from reviewbot.analyzers import hygiene, testsuite
+from reviewbot.analyzers import bandit, hygiene, mypy, radon, ruff, testsuite, typing_coverage
 from reviewbot.analyzers.base import Analyzer
 
 ANALYZERS: tuple[Analyzer, ...] = (
     hygiene.ANALYZER,
     testsuite.ANALYZER,
+    ruff.ANALYZER,
+    mypy.ANALYZER,
+    bandit.ANALYZER,
+    radon.ANALYZER,
+    typing_coverage.ANALYZER,
 )

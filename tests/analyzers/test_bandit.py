@@ -11,7 +11,7 @@ import pytest
 
 from reviewbot.analyzers import bandit
 from reviewbot.analyzers._tools import PathMap
-from reviewbot.analyzers.base import ToolMissing
+from reviewbot.analyzers.base import ToolMissingError
 from reviewbot.model import Severity
 from reviewbot.rulebook import default_rulebook
 
@@ -133,5 +133,5 @@ def test_control_plain_bandit_would_honour_that_config(repo: MakeContext) -> Non
 
 
 def test_missing_tool(repo: MakeContext) -> None:
-    with pytest.raises(ToolMissing):
+    with pytest.raises(ToolMissingError):
         bandit.BanditAnalyzer(tool="reviewbot_absent_bandit").run(repo({"app.py": "x = 1\n"}))

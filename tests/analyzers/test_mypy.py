@@ -10,7 +10,7 @@ import pytest
 
 from reviewbot.analyzers import mypy
 from reviewbot.analyzers._tools import PathMap
-from reviewbot.analyzers.base import ToolMissing, ToolTimeout
+from reviewbot.analyzers.base import ToolMissingError, ToolTimeoutError
 from reviewbot.rulebook import default_rulebook
 
 from .conftest import RECORDED_ROOT, MakeContext, fixture_files, recorded, rows
@@ -194,12 +194,12 @@ def test_python_version_from_requires_python(
 
 def test_timeout(repo: MakeContext) -> None:
     ctx = repo({"app.py": "x = 1\n"}, timeout=0.01)
-    with pytest.raises(ToolTimeout):
+    with pytest.raises(ToolTimeoutError):
         mypy.ANALYZER.run(ctx)
 
 
 def test_missing_tool(repo: MakeContext) -> None:
-    with pytest.raises(ToolMissing):
+    with pytest.raises(ToolMissingError):
         mypy.MypyAnalyzer(tool="reviewbot_absent_mypy").run(repo({"app.py": "x = 1\n"}))
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from reviewbot.analyzers import radon
 from reviewbot.analyzers._tools import PathMap
-from reviewbot.analyzers.base import ToolMissing
+from reviewbot.analyzers.base import ToolMissingError
 from reviewbot.rulebook import default_rulebook
 
 from .conftest import RECORDED_ROOT, MakeContext, fixture_files, recorded, rows
@@ -91,5 +91,5 @@ def test_analyzer_on_fixture(repo: MakeContext) -> None:
 
 
 def test_missing_tool(repo: MakeContext) -> None:
-    with pytest.raises(ToolMissing):
+    with pytest.raises(ToolMissingError):
         radon.RadonAnalyzer(tool="reviewbot_absent_radon").run(repo({"app.py": "x = 1\n"}))

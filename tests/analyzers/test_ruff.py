@@ -10,7 +10,7 @@ import pytest
 
 from reviewbot.analyzers import ruff
 from reviewbot.analyzers._tools import PathMap, tool_command
-from reviewbot.analyzers.base import ToolMissing
+from reviewbot.analyzers.base import ToolMissingError
 from reviewbot.rulebook import default_rulebook
 
 from .conftest import RECORDED_ROOT, MakeContext, fixture_files, recorded, rows
@@ -158,5 +158,5 @@ def test_target_version_is_clamped(repo: MakeContext, requires: str, target: str
 
 def test_missing_tool(repo: MakeContext) -> None:
     ctx = repo({"app/main.py": "import os\n"})
-    with pytest.raises(ToolMissing):
+    with pytest.raises(ToolMissingError):
         ruff.RuffAnalyzer(tool="reviewbot_absent_ruff").run(ctx)

@@ -19,7 +19,7 @@ from reviewbot.analyzers._tools import (
     tool_command,
     tool_environment,
 )
-from reviewbot.analyzers.base import AnalyzerError, ScanContext, ToolMissing, ToolTimeout
+from reviewbot.analyzers.base import AnalyzerError, ScanContext, ToolMissingError, ToolTimeoutError
 
 from .conftest import context, write_tree
 
@@ -42,7 +42,7 @@ def test_ruff_runs_its_bundled_binary() -> None:
 
 
 def test_missing_tool(ctx: ScanContext) -> None:
-    with pytest.raises(ToolMissing, match=r"^reviewbot_absent_tool is not installed in"):
+    with pytest.raises(ToolMissingError, match=r"^reviewbot_absent_tool is not installed in"):
         run_tool(ctx, "reviewbot_absent_tool", ["--version"])
 
 
@@ -87,7 +87,7 @@ def test_exit_codes_meaning_findings_are_not_crashes(ctx: ScanContext, tmp_path:
 def test_crash_reports_the_end_of_stderr(ctx: ScanContext, tmp_path: Path) -> None:
     with pytest.raises(AnalyzerError) as raised:
         run_tool(ctx, "json.tool", [str(tmp_path / "absent.json")], ok_codes=(0,))
-    assert not isinstance(raised.value, ToolMissing | ToolTimeout)
+    assert not isinstance(raised.value, ToolMissingError | ToolTimeoutError)
     message = str(raised.value)
     assert message.startswith("json.tool failed (exit code 1): ")
     assert "No such file or directory" in message
@@ -113,7 +113,7 @@ def test_timeout_stops_the_whole_process_group(tmp_path: Path) -> None:
         "pathlib.Path('child.pid').write_text(str(child.pid)); child.wait()"
     )
     started = time.monotonic()
-    with pytest.raises(ToolTimeout, match=r"^timeit ran past its 2s limit and was stopped$"):
+    with pytest.raises(ToolTimeoutError, match=r"^timeit ran past its 2s limit and was stopped$"):
         run_tool(ctx, "timeit", ["-n", "1", "-r", "1", statement])
     assert time.monotonic() - started < 10
     child = int((ctx.workdir / "child.pid").read_text())
@@ -125,7 +125,7 @@ def test_timeout_stops_the_whole_process_group(tmp_path: Path) -> None:
 
 
 def test_spent_deadline_runs_nothing(ctx: ScanContext) -> None:
-    with pytest.raises(ToolTimeout):
+    with pytest.raises(ToolTimeoutError):
         run_tool(ctx, "timeit", ["pass"], deadline=time.monotonic() - 1)
 
 

@@ -6,8 +6,8 @@
   configuration, `sitecustomize`, user site or `PYTHONPATH` of the repo or the host is picked up;
 - it is given an explicit list of the inventory's own parsed modules, in batches that keep the
   command line short, so vendored trees and skipped files are never analysed;
-- a run past its time is stopped with its whole process group (ToolTimeout); a missing tool is
-  ToolMissing; a crash is AnalyzerError with a short stderr excerpt. Exit codes that only mean
+- a run past its time is stopped with its whole process group (ToolTimeoutError); a missing tool is
+  ToolMissingError; a crash is AnalyzerError with a short stderr excerpt. Exit codes that only mean
   "findings found" are not crashes.
 """
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Final, cast
 
-from reviewbot.analyzers.base import AnalyzerError, ScanContext, ToolMissing, ToolTimeout
+from reviewbot.analyzers.base import AnalyzerError, ScanContext, ToolMissingError, ToolTimeoutError
 from reviewbot.source.inventory_model import Inventory, ModuleRole
 
 # Total characters of file arguments per run: far below Linux's per-argument and total limits
@@ -58,12 +58,12 @@ def _ruff_binary() -> str:
     try:
         module = importlib.import_module("ruff.__main__")
     except ImportError as exc:
-        raise ToolMissing("ruff is not installed in reviewbot's environment") from exc
+        raise ToolMissingError("ruff is not installed in reviewbot's environment") from exc
     find_ruff_bin = cast(Callable[[], str], module.find_ruff_bin)
     try:
         return find_ruff_bin()
     except FileNotFoundError as exc:
-        raise ToolMissing("ruff's binary is missing from reviewbot's environment") from exc
+        raise ToolMissingError("ruff's binary is missing from reviewbot's environment") from exc
 
 
 def tool_command(tool: str) -> list[str]:
@@ -75,7 +75,7 @@ def tool_command(tool: str) -> list[str]:
     except (ImportError, ValueError):
         spec = None
     if spec is None:
-        raise ToolMissing(f"{tool} is not installed in reviewbot's environment")
+        raise ToolMissingError(f"{tool} is not installed in reviewbot's environment")
     return [sys.executable, "-m", tool]
 
 
@@ -134,7 +134,7 @@ def run_tool(
     command = [*tool_command(tool), *args]
     timeout = ctx.timeout if deadline is None else deadline - time.monotonic()
     if timeout <= 0:
-        raise ToolTimeout(f"{tool} ran out of time after {ctx.timeout:g}s")
+        raise ToolTimeoutError(f"{tool} ran out of time after {ctx.timeout:g}s")
     ctx.workdir.mkdir(parents=True, exist_ok=True)
     try:
         process = subprocess.Popen(
@@ -150,7 +150,7 @@ def run_tool(
             start_new_session=True,
         )
     except FileNotFoundError as exc:
-        raise ToolMissing(f"{tool} could not be started: {exc.strerror}") from exc
+        raise ToolMissingError(f"{tool} could not be started: {exc.strerror}") from exc
     except OSError as exc:
         raise AnalyzerError(f"{tool} could not be started: {exc.strerror}") from exc
     try:
@@ -158,7 +158,8 @@ def run_tool(
     except subprocess.TimeoutExpired:
         _stop_group(process)
         process.communicate()
-        raise ToolTimeout(f"{tool} ran past its {ctx.timeout:g}s limit and was stopped") from None
+        limit = f"{ctx.timeout:g}s"
+        raise ToolTimeoutError(f"{tool} ran past its {limit} limit and was stopped") from None
     except BaseException:  # interrupted: leave nothing running behind
         _stop_group(process)
         raise

@@ -19,11 +19,11 @@ class AnalyzerError(Exception):
     """The analyzer could not produce a result; its criteria come out `incomplete`."""
 
 
-class ToolMissing(AnalyzerError):
+class ToolMissingError(AnalyzerError):
     """A wrapped tool is not installed."""
 
 
-class ToolTimeout(AnalyzerError):
+class ToolTimeoutError(AnalyzerError):
     """A wrapped tool ran past its time limit and was stopped."""
 
 

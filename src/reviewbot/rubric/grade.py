@@ -138,9 +138,14 @@ def level_for(score: float, criteria: Sequence[CriterionResult], rulebook: Ruleb
     return level
 
 
-def _first_sentence(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line.split(". ")[0].rstrip(".")
+def how_to_fix(rule_id: str, fix: str) -> str:
+    """The first sentence of a rule's fix, or a pointer to its doc when that sentence only
+    introduces an example ("Use instead:")."""
+    line = fix.strip().splitlines()[0] if fix.strip() else ""
+    sentence = line.split(". ")[0].strip().rstrip(".")
+    if not sentence or sentence.endswith(":") or len(sentence.split()) < 4:
+        return f"`reviewbot explain {rule_id}` shows the fix"
+    return sentence
 
 
 def next_steps(rubric: Rubric, criteria: Sequence[CriterionResult],
@@ -170,10 +175,10 @@ def next_steps(rubric: Rubric, criteria: Sequence[CriterionResult],
             continue
         group = sorted(by_rule[best_rule], key=lambda f: f.sort_key())
         rule = rubric.rulebook.rule(best_rule)
-        how = _first_sentence(rule.fix) if rule else ""
+        how = how_to_fix(best_rule, rule.fix if rule else "")
         first = group[0]
         more = f" (and {len(group) - 1} more like it)" if len(group) > 1 else ""
-        action = f"`{first.location}`: {first.message.rstrip('.')}{more}. {how}.".replace("..", ".")
+        action = f"`{first.location}`: {first.message.rstrip('.')}{more}. {how}."
         candidates.append((best_gain, NextStep(result.id, action, round(best_gain, 1))))
     candidates.sort(key=lambda item: (-item[0], item[1].criterion))
     return tuple(step for _, step in candidates[:NEXT_STEPS])

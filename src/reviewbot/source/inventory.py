@@ -310,6 +310,22 @@ def detect_frameworks(modules: Iterable[PythonModule]) -> tuple[str, ...]:
     return tuple(name for name in _FRAMEWORK_ORDER if name in found)
 
 
+# A packaged Python application with at least this much own app code is reviewed even
+# without a web framework (a worker, a bot, a CLI service); web-only criteria then do not apply.
+MIN_APP_LINES = 150
+
+
+def is_backend(
+    frameworks: tuple[str, ...], modules: Iterable[PythonModule], *, has_manifest: bool
+) -> bool:
+    """A web framework in use, or a packaged Python application of some size. Notebook
+    collections, frontend-only and empty repositories are not."""
+    if frameworks:
+        return True
+    app_lines = sum(m.lines for m in modules if m.role is ModuleRole.APP)
+    return has_manifest and app_lines >= MIN_APP_LINES
+
+
 def build_inventory(
     root: Path,
     *,
@@ -337,6 +353,7 @@ def build_inventory(
         if f.kind in text_kinds and f.size > max_file_bytes
     ]
     frameworks = detect_frameworks(modules)
+    has_manifest = any(f.kind is FileKind.MANIFEST for f in walk.files)
     return Inventory(
         root=root,
         files=tuple(walk.files),
@@ -345,7 +362,7 @@ def build_inventory(
         vendored=tuple(walk.vendored),
         symlinks=tuple(walk.symlinks),
         frameworks=frameworks,
-        is_python_backend=bool(frameworks),
+        is_python_backend=is_backend(frameworks, modules, has_manifest=has_manifest),
         commit=commit,
         is_git=is_git,
     )

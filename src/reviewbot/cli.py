@@ -1,0 +1,182 @@
+"""Command line: arguments -> Settings -> pipeline -> reporter.
+
+Exit codes: 0 reviewed; 1 score below --fail-under; 2 usage error or unreadable source or
+config; 3 internal error (a bug: run again with --debug and report it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from reviewbot import __version__
+from reviewbot.live import LiveProgress
+from reviewbot.model import Report
+from reviewbot.pipeline import scan
+from reviewbot.reporters import render
+from reviewbot.rulebook import default_rulebook
+from reviewbot.settings import Settings, SettingsError, load_settings
+from reviewbot.source.checkout import SourceError
+
+app = typer.Typer(
+    name="reviewbot",
+    help="Graded code reviews of Python backend portfolio repositories.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(StrEnum):
+    terminal = "terminal"
+    json = "json"
+    markdown = "markdown"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(message)}")
+    return typer.Exit(code)
+
+
+def _color_wanted(to_file: bool) -> bool:
+    if to_file or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty() or bool(os.environ.get("FORCE_COLOR"))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reviewbot {__version__} (rules {default_rulebook().version})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """reviewbot reviews a repository like a senior backend engineer and grades it."""
+
+
+@app.command("scan")
+def scan_command(
+    source: Annotated[str, typer.Argument(help="A folder, a git URL, or owner/repo[@ref].")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="How to render the review.")
+    ] = OutputFormat.terminal,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the review to this file.")
+    ] = None,
+    fail_under: Annotated[
+        float | None,
+        typer.Option(min=0, max=100, help="Exit with code 1 when the score is below this."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Operator's TOML config: weights, excludes, timeouts.")
+    ] = None,
+    github_url: Annotated[
+        str | None, typer.Option(help="GitHub (Enterprise) web URL for owner/repo sources.")
+    ] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Analyzers run at once.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    """Review a repository and print its graded review."""
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr)
+    err = Console(stderr=True, highlight=False)
+    with _errors(debug):
+        settings = load_settings(config, fail_under=fail_under, github_url=github_url, jobs=jobs)
+        report = _scan_with_progress(source, settings, live=not quiet and err.is_terminal)
+        text = render(report, output_format.value, color=_color_wanted(output is not None))
+        if output is None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        else:
+            output.write_text(text, encoding="utf-8")
+            if not quiet:
+                err.print(f"review written to {escape(str(output))}")
+    score = report.grade.score
+    if settings.fail_under is not None and score is not None and score < settings.fail_under:
+        err.print(f"score {score:.1f} is below --fail-under {settings.fail_under:g}")
+        raise typer.Exit(1)
+
+
+def _scan_with_progress(source: str, settings: Settings, *, live: bool) -> Report:
+    if not live:
+        return scan(source, settings)
+    with LiveProgress(Console(stderr=True)) as progress:
+        return scan(source, settings, progress=progress)
+
+
+@contextlib.contextmanager
+def _errors(debug: bool) -> Iterator[None]:
+    """Expected failures become one line and exit code 2; bugs exit 3. Never a traceback
+    unless --debug asks for one."""
+    try:
+        yield
+    except (SourceError, SettingsError) as exc:
+        message, code = str(exc), 2
+    except OSError as exc:
+        message, code = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 2
+    except KeyboardInterrupt:
+        raise _fail("interrupted", 130) from None
+    except Exception as exc:
+        message, code = f"internal error: {type(exc).__name__}: {exc} (run with --debug)", 3
+    else:
+        return
+    if debug:
+        traceback.print_exc()
+    raise _fail(message, code)
+
+
+@app.command("rules")
+def rules_command() -> None:
+    """List every rule with its criterion and severity."""
+    book = default_rulebook()
+    table = Table("rule", "name", "criterion", "severity", "analyzer", box=None)
+    for rule in sorted(book.rules.values(), key=lambda r: (r.criterion, r.id)):
+        table.add_row(rule.id, rule.name, rule.criterion, rule.severity.value, rule.analyzer)
+    Console(highlight=False).print(table)
+
+
+@app.command("explain")
+def explain_command(rule_id: Annotated[str, typer.Argument(help="A rule id or name.")]) -> None:
+    """Explain a rule: what it checks, why it matters, an example and the fix."""
+    book = default_rulebook()
+    rule = book.rule(rule_id)
+    if rule is None:
+        raise _fail(f"unknown rule {rule_id!r}: `reviewbot rules` lists them")
+    criterion = book.criterion(rule.criterion)
+    console = Console(highlight=False)
+    console.print(f"[bold]{escape(rule.id)}[/bold] {escape(rule.name)}: {escape(rule.summary)}")
+    console.print(
+        f"criterion {criterion.id} {escape(criterion.title)} · severity {rule.severity.value}"
+        f" · confidence {rule.confidence} · analyzer {rule.analyzer}\n"
+    )
+    sections = [
+        ("What it checks", rule.what),
+        ("Why it matters", rule.why),
+        ("Example", rule.example),
+        ("Fix", rule.fix),
+        ("Blind spots", rule.blind_spots),
+    ]
+    for title, body in sections:
+        if body:
+            console.print(f"[bold]{title}[/bold]")
+            console.print(escape(body) + "\n")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,238 @@
+"""source -> inventory -> analyzers -> rubric -> Report.
+
+Analyzers run concurrently, bounded by the configured number of jobs, each with its own time
+limit. One that fails, times out or is missing marks its criteria `incomplete`; the review
+still comes out (DESIGN.md, decision 4).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from reviewbot import __version__
+from reviewbot.analyzers.base import (
+    Analyzer,
+    AnalyzerError,
+    ScanContext,
+    ToolMissingError,
+    ToolTimeoutError,
+)
+from reviewbot.analyzers.registry import ANALYZERS
+from reviewbot.model import (
+    AnalyzerOutput,
+    AnalyzerRun,
+    AnalyzerStatus,
+    Finding,
+    RepoInfo,
+    Report,
+    ToolInfo,
+)
+from reviewbot.rubric.grade import Rubric, grade, next_steps
+from reviewbot.rulebook import Rulebook, default_rulebook
+from reviewbot.settings import Settings
+from reviewbot.source.checkout import CheckedOut, checkout, resolve_source
+from reviewbot.source.git import visible_paths
+from reviewbot.source.inventory import build_inventory
+from reviewbot.source.inventory_model import Inventory
+
+log = logging.getLogger(__name__)
+
+# Extra seconds past an in-process analyzer's limit before it is given up on; wrapped tools
+# enforce their own limit on the subprocess and report ToolTimeoutError first.
+_GRACE = 5.0
+
+
+class Progress(Protocol):
+    """What a live display is told while a scan runs."""
+
+    def stage(self, text: str) -> None: ...
+
+    def analyzer_started(self, name: str) -> None: ...
+
+    def analyzer_finished(self, run: AnalyzerRun) -> None: ...
+
+
+class _Silent:
+    def stage(self, text: str) -> None:
+        pass
+
+    def analyzer_started(self, name: str) -> None:
+        pass
+
+    def analyzer_finished(self, run: AnalyzerRun) -> None:
+        pass
+
+
+def _run_one(analyzer: Analyzer, ctx: ScanContext, started: dict[str, float]) -> AnalyzerRun:
+    started[analyzer.name] = time.monotonic()
+    criteria = tuple(analyzer.criteria)
+    try:
+        output = analyzer.run(ctx)
+    except ToolTimeoutError as exc:
+        status, detail, output = AnalyzerStatus.TIMEOUT, str(exc), AnalyzerOutput()
+    except ToolMissingError as exc:
+        status, detail, output = AnalyzerStatus.SKIPPED, str(exc), AnalyzerOutput()
+    except AnalyzerError as exc:
+        status, detail, output = AnalyzerStatus.FAILED, str(exc), AnalyzerOutput()
+    except Exception as exc:  # an analyzer bug must not take the review down with it
+        log.exception("analyzer %s crashed", analyzer.name)
+        status, detail = AnalyzerStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"
+        output = AnalyzerOutput()
+    else:
+        status, detail = AnalyzerStatus.OK, ""
+    seconds = round(time.monotonic() - started[analyzer.name], 2)
+    return AnalyzerRun(analyzer.name, status, seconds, criteria, detail, output)
+
+
+def run_analyzers(
+    analyzers: Sequence[Analyzer],
+    inventory: Inventory,
+    rulebook: Rulebook,
+    settings: Settings,
+    progress: Progress,
+) -> tuple[AnalyzerRun, ...]:
+    """Run every analyzer concurrently, each in its own empty work directory."""
+    runs: dict[str, AnalyzerRun] = {}
+    started: dict[str, float] = {}
+    lock = threading.Lock()
+    with tempfile.TemporaryDirectory(prefix="reviewbot-") as scratch:
+        pool = ThreadPoolExecutor(max_workers=max(1, settings.jobs), thread_name_prefix="analyzer")
+        futures: dict[Future[AnalyzerRun], Analyzer] = {}
+        for analyzer in analyzers:
+            workdir = Path(scratch) / analyzer.name
+            workdir.mkdir()
+            timeout = settings.timeout_for(analyzer.name)
+            ctx = ScanContext(inventory, rulebook, settings, workdir, timeout)
+            progress.analyzer_started(analyzer.name)
+            futures[pool.submit(_run_one, analyzer, ctx, started)] = analyzer
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in done:
+                run = future.result()
+                with lock:
+                    runs[run.name] = run
+                progress.analyzer_finished(run)
+            now = time.monotonic()
+            for future in list(pending):
+                analyzer = futures[future]
+                began = started.get(analyzer.name)
+                limit = settings.timeout_for(analyzer.name) + _GRACE
+                if began is not None and now - began > limit:
+                    pending.discard(future)
+                    run = AnalyzerRun(
+                        analyzer.name,
+                        AnalyzerStatus.TIMEOUT,
+                        round(now - began, 2),
+                        tuple(analyzer.criteria),
+                        f"stopped waiting after {settings.timeout_for(analyzer.name):.0f} s",
+                    )
+                    runs[run.name] = run
+                    progress.analyzer_finished(run)
+        pool.shutdown(wait=False, cancel_futures=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+    return tuple(runs[a.name] for a in analyzers)
+
+
+def _verdict(inventory: Inventory) -> str:
+    if inventory.is_python_backend:
+        return ""
+    if not inventory.modules:
+        return "not a Python backend repository: it holds no Python code reviewbot could read"
+    return (
+        "not a Python backend repository: no web framework (FastAPI, Django, Flask, Litestar "
+        "or similar) is imported by its code"
+    )
+
+
+def build_report(
+    source: str,
+    inventory: Inventory,
+    runs: Sequence[AnalyzerRun],
+    rulebook: Rulebook,
+    settings: Settings,
+) -> Report:
+    """Grade what the analyzers observed. Pure: the same inputs give the same Report."""
+    unique: dict[tuple[str, str, int | None, int | None, str], Finding] = {}
+    for run in runs:
+        for finding in run.output.findings:
+            unique.setdefault(
+                (finding.rule, finding.path, finding.line, finding.column, finding.message), finding
+            )
+    findings = tuple(sorted(unique.values(), key=lambda f: f.sort_key()))
+    backend = inventory.is_python_backend
+    rubric = Rubric(rulebook, settings, inventory.python_loc)
+    criteria = rubric.judge(runs, findings, backend)
+    return Report(
+        tool=ToolInfo("reviewbot", __version__, rulebook.version),
+        repo=RepoInfo(
+            source=source,
+            commit=inventory.commit,
+            frameworks=inventory.frameworks,
+            python_files=len(inventory.modules),
+            python_loc=inventory.python_loc,
+            is_python_backend=backend,
+            skipped_files=inventory.skipped,
+        ),
+        grade=grade(rubric, criteria, backend),
+        criteria=criteria,
+        findings=findings,
+        analyzers=tuple(runs),
+        next_steps=next_steps(rubric, criteria, findings, runs) if backend else (),
+        verdict=_verdict(inventory),
+    )
+
+
+def inventory_of(checked: CheckedOut, settings: Settings) -> Inventory:
+    visible = visible_paths(checked.root) if checked.is_git else None
+    return build_inventory(
+        checked.root,
+        max_file_bytes=settings.max_file_bytes,
+        exclude=settings.exclude,
+        visible=visible,
+        commit=checked.commit,
+        is_git=checked.is_git,
+    )
+
+
+@contextmanager
+def _stage(progress: Progress, text: str) -> Iterator[None]:
+    progress.stage(text)
+    yield
+
+
+def scan(
+    source: str,
+    settings: Settings,
+    *,
+    rulebook: Rulebook | None = None,
+    analyzers: Sequence[Analyzer] = ANALYZERS,
+    progress: Progress | None = None,
+) -> Report:
+    """Review `source` (a folder, a git URL or owner/repo[@ref]) and grade it."""
+    book = rulebook or default_rulebook()
+    show: Progress = progress or _Silent()
+    spec = resolve_source(source, settings)
+    with _stage(show, "checking out"), checkout(spec, settings) as checked:
+        show.stage("taking inventory")
+        inventory = inventory_of(checked, settings)
+        if inventory.is_python_backend:
+            show.stage("analysing")
+            runs = run_analyzers(analyzers, inventory, book, settings, show)
+        else:
+            runs = tuple(
+                AnalyzerRun(a.name, AnalyzerStatus.SKIPPED, 0.0, tuple(a.criteria),
+                            "not a Python backend repository")
+                for a in analyzers
+            )
+        show.stage("grading")
+        return build_report(checked.display, inventory, runs, book, settings)

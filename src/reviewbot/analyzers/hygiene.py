@@ -64,54 +64,56 @@ def _pyproject_dependencies(inv: Inventory, path: str) -> list[tuple[int, str, b
     return found
 
 
-def _manifest_findings(ctx: ScanContext) -> tuple[list[Finding], dict[str, object]]:
-    inv, book = ctx.inventory, ctx.rulebook
-    manifests = sorted(f.path for f in inv.of_kind(FileKind.MANIFEST))
-    top = {PurePosixPath(p).name for p in manifests}
-    findings: list[Finding] = []
-    deps: list[tuple[str, int, str, bool]] = []
+Dependency = tuple[str, int, str, bool]  # manifest path, line, name, pinned
+
+
+def _dependencies(inv: Inventory, manifests: list[str]) -> list[Dependency]:
+    deps: list[Dependency] = []
     for path in manifests:
         name = PurePosixPath(path).name
-        if name.startswith("requirements") and name.endswith((".txt", ".in")):
-            if name.endswith(".in"):
-                continue  # pip-tools input: ranges are expected, the .txt is the lock
+        # requirements*.in are pip-tools inputs: ranges are expected, the .txt is the lock.
+        if name.startswith("requirements") and name.endswith(".txt"):
             deps += [(path, *dep) for dep in _requirements(inv, path)]
         elif name == "pyproject.toml":
             deps += [(path, *dep) for dep in _pyproject_dependencies(inv, path)]
+    return deps
+
+
+def _has_lock(manifests: list[str], deps: list[Dependency]) -> bool:
+    names = {PurePosixPath(p).name for p in manifests}
+    if names & set(_LOCK_FILES) or any(name.endswith(".lock") for name in names):
+        return True
+    requirements = [d for d in deps if not d[0].endswith(".toml")]
+    has_requirements = any(n.startswith("requirements") and n.endswith(".txt") for n in names)
+    return has_requirements and all(pinned for *_, pinned in requirements)
+
+
+def _manifest_findings(ctx: ScanContext) -> tuple[list[Finding], dict[str, object]]:
+    inv, book = ctx.inventory, ctx.rulebook
+    manifests = sorted(f.path for f in inv.of_kind(FileKind.MANIFEST))
+    deps = _dependencies(inv, manifests)
+    findings: list[Finding] = []
     if not manifests:
-        findings.append(
-            book.finding(
-                "RB0503",
-                ".",
-                None,
-                "No dependency manifest: add requirements.txt or a pyproject.toml so others "
-                "can install the project.",
-            )
+        message = (
+            "No dependency manifest: add requirements.txt or a pyproject.toml so others can "
+            "install the project."
         )
-    for path, line, name, pinned in deps:
-        if not pinned and not path.endswith("pyproject.toml"):
-            findings.append(
-                book.finding(
-                    "RB0504",
-                    path,
-                    line,
-                    f"`{name}` is not pinned: pin an exact version (`{name}==X.Y.Z`) so "
-                    "installs are reproducible.",
-                )
-            )
-    pinned_req = any(p.startswith("requirements") and p.endswith(".txt") for p in top) and all(
-        pinned for path, _, _, pinned in deps if not path.endswith(".toml")
-    )
-    has_lock = bool(top & set(_LOCK_FILES)) or any(p.endswith(".lock") for p in top) or pinned_req
+        findings.append(book.finding("RB0503", ".", None, message))
+    findings += [
+        book.finding(
+            "RB0504",
+            path,
+            line,
+            f"`{name}` is not pinned: pin an exact version (`{name}==X.Y.Z`) so installs are "
+            "reproducible.",
+        )
+        for path, line, name, pinned in deps
+        if not pinned and not path.endswith("pyproject.toml")
+    ]
+    has_lock = _has_lock(manifests, deps)
     if manifests and not has_lock:
-        findings.append(
-            book.finding(
-                "RB0505",
-                manifests[0],
-                None,
-                "No lock file: dependencies resolve differently on every install.",
-            )
-        )
+        message = "No lock file: dependencies resolve differently on every install."
+        findings.append(book.finding("RB0505", manifests[0], None, message))
     pinned_share = sum(1 for d in deps if d[3]) / len(deps) if deps else None
     return findings, {"manifests": manifests, "lock_file": has_lock, "pinned_share": pinned_share}
 

@@ -148,38 +148,45 @@ def how_to_fix(rule_id: str, fix: str) -> str:
     return sentence
 
 
-def next_steps(rubric: Rubric, criteria: Sequence[CriterionResult],
-               findings: Sequence[Finding], runs: Sequence[AnalyzerRun]) -> tuple[NextStep, ...]:
+def _best_fix(
+    rubric: Rubric, result: CriterionResult, own: list[Finding], facts: Facts, total_weight: float
+) -> tuple[float, NextStep] | None:
+    """The rule of this criterion whose findings, all fixed, gain the most overall points."""
+    criterion = rubric.rulebook.criterion(result.id)
+    score = result.score or 0.0
+    gains = []
+    for rule_id in sorted({f.rule for f in own}):
+        rest = [f for f in own if f.rule != rule_id]
+        after = score_criterion(criterion, rest, facts, rubric.rulebook, rubric.lines).score
+        gains.append(((after - score) * result.weight / total_weight, rule_id))
+    gain, rule_id = max(gains, key=lambda g: g[0])  # the first rule id wins a tie
+    if gain <= 0.05:
+        return None
+    group = sorted((f for f in own if f.rule == rule_id), key=lambda f: f.sort_key())
+    rule = rubric.rulebook.rule(rule_id)
+    how = how_to_fix(rule_id, rule.fix if rule else "")
+    more = f" (and {len(group) - 1} more like it)" if len(group) > 1 else ""
+    action = f"`{group[0].location}`: {group[0].message.rstrip('.')}{more}. {how}."
+    return gain, NextStep(result.id, action, round(gain, 1))
+
+
+def next_steps(
+    rubric: Rubric,
+    criteria: Sequence[CriterionResult],
+    findings: Sequence[Finding],
+    runs: Sequence[AnalyzerRun],
+) -> tuple[NextStep, ...]:
     """For each judged criterion, the gain from fixing its costliest rule; the best three."""
     facts = facts_of(runs)
-    total_weight = sum(c.weight for c in criteria if c.status in _JUDGED and c.weight > 0)
-    candidates: list[tuple[float, NextStep]] = []
-    for result in criteria:
-        if result.status not in _JUDGED or result.score is None or result.weight <= 0:
-            continue
-        criterion = rubric.rulebook.criterion(result.id)
+    judged = [c for c in criteria if c.status in _JUDGED and c.weight > 0 and c.score is not None]
+    total_weight = sum(c.weight for c in judged)
+    candidates = []
+    for result in judged:
         own = [f for f in findings if f.criterion == result.id]
-        if not own or result.score >= 100:
-            continue
-        by_rule: dict[str, list[Finding]] = defaultdict(list)
-        for finding in own:
-            by_rule[finding.rule].append(finding)
-        best_gain, best_rule = 0.0, ""
-        for rule_id in sorted(by_rule):
-            rest = [f for f in own if f.rule != rule_id]
-            after = score_criterion(criterion, rest, facts, rubric.rulebook, rubric.lines).score
-            gain = (after - result.score) * result.weight / total_weight
-            if gain > best_gain:
-                best_gain, best_rule = gain, rule_id
-        if best_gain <= 0.05:
-            continue
-        group = sorted(by_rule[best_rule], key=lambda f: f.sort_key())
-        rule = rubric.rulebook.rule(best_rule)
-        how = how_to_fix(best_rule, rule.fix if rule else "")
-        first = group[0]
-        more = f" (and {len(group) - 1} more like it)" if len(group) > 1 else ""
-        action = f"`{first.location}`: {first.message.rstrip('.')}{more}. {how}."
-        candidates.append((best_gain, NextStep(result.id, action, round(best_gain, 1))))
+        if own and (result.score or 0.0) < 100:
+            best = _best_fix(rubric, result, own, facts, total_weight)
+            if best is not None:
+                candidates.append(best)
     candidates.sort(key=lambda item: (-item[0], item[1].criterion))
     return tuple(step for _, step in candidates[:NEXT_STEPS])
 

@@ -189,7 +189,7 @@ def _check_url(url: str) -> None:
         raise SourceError(f"transport '{scheme}' is not allowed (use {allowed})")
     parts = urlsplit(url)
     try:
-        parts.port  # noqa: B018 -- raises ValueError on a malformed port
+        _ = parts.port  # raises ValueError on a malformed port
     except ValueError:
         raise SourceError(f"not a valid git URL: {_mask(url)}") from None
     # A host starting with "-" would reach ssh as an option (CVE-2017-1000117).

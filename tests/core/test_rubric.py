@@ -11,6 +11,7 @@ from reviewbot.model import (
     AnalyzerOutput,
     AnalyzerRun,
     AnalyzerStatus,
+    CriterionResult,
     CriterionStatus,
     Finding,
     Level,
@@ -171,3 +172,25 @@ def test_operator_weights_change_the_mean(book: Rulebook) -> None:
     criteria = heavy.judge(runs, found, is_backend=True)
     assert {c.id: c.weight for c in criteria}["C06"] == 40.0
     assert overall_score(criteria) == round((6 * 100 + 5 * 100 + 40 * 80 + 8 * 70) / 59, 1)
+
+
+def test_analyzers_can_say_a_criterion_does_not_apply(book: Rulebook) -> None:
+    runs = [
+        AnalyzerRun("orm", AnalyzerStatus.OK, 0.1, ("C09",), "",
+                    AnalyzerOutput((), {"not_applicable": {"C09": "no database access found"}})),
+    ]
+    criteria = Rubric(book, Settings(), lines=1000).judge(runs, [], is_backend=True)
+    c09 = {c.id: c for c in criteria}["C09"]
+    assert (c09.status, c09.score, c09.summary) == (
+        CriterionStatus.NOT_APPLICABLE, None, "no database access found")
+
+
+def test_bonus_criteria_add_at_most_three_points() -> None:
+    def crit(cid: str, score: float, weight: float) -> CriterionResult:
+        return CriterionResult(cid, cid, CriterionStatus.OK, score, weight, "")
+
+    base = [crit("C01", 80.0, 6)]
+    assert overall_score(base) == 80.0
+    assert overall_score([*base, crit("C20", 50.0, 0)]) == 81.5
+    assert overall_score([*base, crit("C20", 100.0, 0)]) == 83.0
+    assert overall_score([crit("C01", 99.0, 6), crit("C20", 100.0, 0)]) == 100.0

@@ -142,3 +142,13 @@ def incomplete_reason(criterion_id: str, runs: Sequence[AnalyzerRun]) -> str | N
         f"{run.name} {run.status.value}" + (f": {run.detail}" if run.detail else "")
         for run in broken
     )
+
+
+def not_applicable_reason(criterion_id: str, facts: Facts) -> str | None:
+    """An analyzer may say a criterion does not apply (no database, no web app) through its
+    facts: `{"not_applicable": {"C09": "no ORM or database access found"}}`."""
+    for analyzer in sorted(facts):
+        reasons = facts[analyzer].get("not_applicable")
+        if isinstance(reasons, dict) and isinstance(reasons.get(criterion_id), str):
+            return str(reasons[criterion_id])
+    return None

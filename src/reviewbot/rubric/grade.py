@@ -19,6 +19,7 @@ from reviewbot.model import (
 from reviewbot.rubric.criteria import (
     Facts,
     incomplete_reason,
+    not_applicable_reason,
     score_criterion,
     status_for,
 )
@@ -95,19 +96,35 @@ class Rubric:
         reason = incomplete_reason(criterion.id, runs)
         if reason is not None:
             return result(CriterionStatus.INCOMPLETE, None, reason)
-        if criterion.bonus_only and not findings:
-            return result(CriterionStatus.NOT_APPLICABLE, None, "credit only; none found")
+        not_applicable = not_applicable_reason(criterion.id, facts)
+        if not_applicable is not None:
+            return result(CriterionStatus.NOT_APPLICABLE, None, not_applicable)
         scored = score_criterion(criterion, findings, facts, self.rulebook, self.lines)
+        if criterion.bonus_only and scored.score <= 0:
+            return result(CriterionStatus.NOT_APPLICABLE, None, "credit only; none found")
         status = status_for(scored.score, self.settings)
         return result(status, scored.score, scored.summary, scored.evidence)
 
 
-def overall_score(criteria: Sequence[CriterionResult]) -> float | None:
+# The most points bonus-only criteria (C20, advanced topics) can add to the overall score.
+BONUS_POINTS = 3.0
+
+
+def overall_score(
+    criteria: Sequence[CriterionResult], bonus_ids: frozenset[str] = frozenset({"C20"})
+) -> float | None:
+    """Weighted mean of the judged criteria, plus up to BONUS_POINTS from credit-only ones."""
     judged = [c for c in criteria if c.status in _JUDGED and c.score is not None and c.weight > 0]
     total = sum(c.weight for c in judged)
     if not judged or total == 0:
         return None
-    return round(sum(c.weight * (c.score or 0.0) for c in judged) / total, 1)
+    mean = sum(c.weight * (c.score or 0.0) for c in judged) / total
+    bonus = sum(
+        BONUS_POINTS * (c.score or 0.0) / 100
+        for c in criteria
+        if c.id in bonus_ids and c.status in _JUDGED
+    )
+    return round(min(100.0, mean + min(bonus, BONUS_POINTS)), 1)
 
 
 def letter_for(score: float, bands: dict[str, float] | None = None) -> str:
@@ -194,7 +211,8 @@ def next_steps(
 def grade(rubric: Rubric, criteria: Sequence[CriterionResult], is_backend: bool) -> Grade:
     if not is_backend:
         return Grade(None, None, Level.NOT_APPLICABLE)
-    score = overall_score(criteria)
+    bonus_ids = frozenset(c.id for c in rubric.rulebook.criteria if c.bonus_only)
+    score = overall_score(criteria, bonus_ids)
     if score is None:
         return Grade(None, None, Level.NOT_APPLICABLE)
     bands = dict(rubric.rulebook.bands)

@@ -46,7 +46,8 @@ class OutputFormat(StrEnum):
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(message)}")
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -96,7 +97,7 @@ def scan_command(
 ) -> None:
     """Review a repository and print its graded review."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     with _errors(debug):
         settings = load_settings(config, fail_under=fail_under, github_url=github_url, jobs=jobs)
         report = _scan_with_progress(source, settings, live=not quiet and err.is_terminal)

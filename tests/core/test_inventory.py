@@ -33,6 +33,8 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
         (".github/workflows/ci.yml", FileKind.WORKFLOW),
         ("requirements-dev.txt", FileKind.MANIFEST),
         ("requirements.in", FileKind.MANIFEST),
+        ("requirements-dev.lock", FileKind.MANIFEST),
+        ("requirements.log", FileKind.OTHER),
         ("pyproject.toml", FileKind.MANIFEST),
         ("poetry.lock", FileKind.MANIFEST),
         ("notes.ipynb", FileKind.NOTEBOOK),

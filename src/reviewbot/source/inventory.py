@@ -64,6 +64,7 @@ _MANIFESTS = {
     "pdm.lock",
     "environment.yml",
 }
+_REQ_SUFFIXES = {".txt", ".in", ".lock"}
 _DOC_SUFFIXES = {".md", ".rst", ".txt", ".adoc"}
 _CONFIG_SUFFIXES = {".ini", ".cfg", ".toml", ".yaml", ".yml", ".json", ".conf", ".env"}
 _DATABASE_SUFFIXES = {".sqlite", ".sqlite3", ".db"}
@@ -140,7 +141,7 @@ _KIND_TESTS: tuple[tuple[FileKind, Callable[[str, str, str], bool]], ...] = (
     (FileKind.WORKFLOW, _is_workflow),
     (
         FileKind.MANIFEST,
-        lambda _p, n, _s: n in _MANIFESTS or fnmatch.fnmatch(n, "requirements*.[ti][xn]*"),
+        lambda _p, n, s: n in _MANIFESTS or (n.startswith("requirements") and s in _REQ_SUFFIXES),
     ),
     (FileKind.NOTEBOOK, lambda _p, _n, s: s == ".ipynb"),
     (FileKind.DATABASE, lambda _p, _n, s: s in _DATABASE_SUFFIXES),

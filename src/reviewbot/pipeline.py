@@ -43,6 +43,7 @@ from reviewbot.source.checkout import CheckedOut, checkout, resolve_source
 from reviewbot.source.git import visible_paths
 from reviewbot.source.inventory import build_inventory
 from reviewbot.source.inventory_model import Inventory
+from reviewbot.suppressions import acknowledge
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ def build_report(
             unique.setdefault(
                 (finding.rule, finding.path, finding.line, finding.column, finding.message), finding
             )
-    findings = tuple(sorted(unique.values(), key=lambda f: f.sort_key()))
+    findings = tuple(sorted(acknowledge(unique.values(), inventory), key=lambda f: f.sort_key()))
     backend = inventory.is_python_backend
     rubric = Rubric(rulebook, settings, inventory.python_loc)
     criteria = rubric.judge(runs, findings, backend)

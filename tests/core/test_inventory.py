@@ -9,16 +9,7 @@ import pytest
 from reviewbot.model import SkippedFile
 from reviewbot.source.inventory import build_inventory, classify, module_role
 from reviewbot.source.inventory_model import FileKind, ModuleRole, VendoredTree
-
-
-def write(root: Path, files: dict[str, str | bytes]) -> None:
-    for rel, content in files.items():
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            target.write_text(content, encoding="utf-8")
+from tests.core.conftest import write_tree as write
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,11 @@
-"""Hygiene (C05, C06) and test presence (C15): exact findings on small trees."""
+"""Hygiene (C05, C06): exact findings on small trees (test presence, C15, is in
+tests/heuristics/test_testsuite.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from reviewbot.analyzers import hygiene, testsuite
-from reviewbot.analyzers.base import Analyzer
+from reviewbot.analyzers import hygiene
 from reviewbot.model import AnalyzerOutput
 
 Run = Callable[..., AnalyzerOutput]
@@ -94,37 +94,3 @@ def test_outside_git_the_message_says_folder(analyze: Run) -> None:
         is_git=False,
     )
     assert rows(output) == [("RB0604", "db.sqlite3", None, "Database file in the scanned folder.")]
-
-
-def test_tests_are_counted_like_pytest_collects_them(analyze: Run) -> None:
-    analyzer: Analyzer = testsuite.ANALYZER
-    output = analyze(
-        analyzer,
-        {
-            "main.py": APP,
-            "tests/conftest.py": "import pytest\n",
-            "tests/test_api.py": (
-                "def test_a():\n    assert 1\n\nasync def test_b():\n    assert 1\n\n"
-                "def helper():\n    pass\n\n"
-                "class TestUsers:\n    def test_c(self):\n        assert 1\n"
-                "    def check(self):\n        pass\n\n"
-                "class TestWithInit:\n    def __init__(self):\n        pass\n"
-                "    def test_skipped(self):\n        pass\n"
-            ),
-            "tests/users_test.py": (
-                "import unittest\n\nclass UserCase(unittest.TestCase):\n"
-                "    def test_d(self):\n        self.assertTrue(True)\n"
-            ),
-            "tests/check_users.py": "def test_missed():\n    assert 1\n",
-        },
-    )
-    assert rows(output) == []
-    assert output.facts == {"test_functions": 4, "test_files": 2, "has_conftest": True}
-
-
-def test_no_tests_is_a_finding(analyze: Run) -> None:
-    output = analyze(testsuite.ANALYZER, {"main.py": APP})
-    assert rows(output) == [
-        ("RB1501", "tests", None,
-         "No tests that pytest would collect: add a tests/ folder with test_*.py files."),
-    ]

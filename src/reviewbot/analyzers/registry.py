@@ -3,7 +3,16 @@ its rule data and its test."""
 
 from __future__ import annotations
 
-from reviewbot.analyzers import bandit, hygiene, mypy, radon, ruff, testsuite, typing_coverage
+from reviewbot.analyzers import (
+    async_calls,
+    bandit,
+    hygiene,
+    mypy,
+    radon,
+    ruff,
+    testsuite,
+    typing_coverage,
+)
 from reviewbot.analyzers.base import Analyzer
 
 ANALYZERS: tuple[Analyzer, ...] = (
@@ -14,4 +23,5 @@ ANALYZERS: tuple[Analyzer, ...] = (
     bandit.ANALYZER,
     radon.ANALYZER,
     typing_coverage.ANALYZER,
+    async_calls.ANALYZER,
 )

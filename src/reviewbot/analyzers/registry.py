@@ -4,10 +4,12 @@ its rule data and its test."""
 from __future__ import annotations
 
 from reviewbot.analyzers import (
+    advanced,
     async_calls,
     bandit,
     hygiene,
     mypy,
+    observability,
     radon,
     ruff,
     testsuite,
@@ -23,5 +25,7 @@ ANALYZERS: tuple[Analyzer, ...] = (
     bandit.ANALYZER,
     radon.ANALYZER,
     typing_coverage.ANALYZER,
+    observability.ANALYZER,
+    advanced.ANALYZER,
     async_calls.ANALYZER,
 )

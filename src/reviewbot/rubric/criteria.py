@@ -73,22 +73,86 @@ def _typing(score: float, facts: Facts) -> tuple[float, list[str]]:
     return 0.5 * score + 50 * share, [f"{share:.0%} of app functions fully annotated"]
 
 
+def _int_fact(facts: Facts, analyzer: str, key: str) -> int:
+    value = _fact(facts, analyzer, key)
+    return value if isinstance(value, int) else 0
+
+
+# Testing practices the tests analyzer reports on (fact -> label), each worth a share of C15.
+_TEST_PRACTICES = {
+    "fixtures": "fixtures",
+    "auth_tests": "auth tests",
+    "error_path_tests": "error-path tests",
+    "coverage_configured": "coverage",
+}
+
+
 def _testing(score: float, facts: Facts) -> tuple[float, list[str]]:
     tests = _fact(facts, "tests", "test_functions")
     app_loc = _fact(facts, "hygiene", "app_loc")
     if not isinstance(tests, int) or tests == 0:
         return score, []
-    # One test per 50 lines of app code earns the full presence credit.
+    # One test that checks something per 50 lines of app code earns the full presence credit;
+    # hollow tests (nothing they assert can fail) don't count.
+    hollow = _int_fact(facts, "tests", "hollow_tests")
     wanted = max(1.0, (app_loc if isinstance(app_loc, int) else MIN_LINES) / 50)
-    presence = min(1.0, tests / wanted)
-    note = f"{tests} test{'s' if tests != 1 else ''} for {app_loc or 0} lines of app code"
-    return score * (0.4 + 0.6 * presence), [note]
+    presence = min(1.0, max(0, tests - hollow) / wanted)
+    notes = [f"{tests} test{'s' if tests != 1 else ''} for {app_loc or 0} lines of app code"]
+    if hollow:
+        notes.append(f"{hollow} hollow")
+    endpoints = _int_fact(facts, "tests", "endpoints")
+    if endpoints:
+        tested = _int_fact(facts, "tests", "endpoints_tested")
+        presence = 0.5 * presence + 0.5 * min(1.0, tested / endpoints)
+        notes.append(f"{tested} of {endpoints} endpoints called by tests")
+    factor = 0.4 + 0.6 * presence
+    # Practices count only when the analyzer reported on them: unknown is not absent.
+    known = {
+        label: bool(value)
+        for key, label in _TEST_PRACTICES.items()
+        if (value := _fact(facts, "tests", key)) is not None
+    }
+    if known:
+        factor *= 0.8 + 0.2 * sum(known.values()) / len(known)
+        missing = [label for label, present in known.items() if not present]
+        if missing:
+            notes.append("no " + ", ".join(missing))
+    return score * factor, notes
+
+
+def _observability(score: float, facts: Facts) -> tuple[float, list[str]]:
+    seen = facts.get("observability")
+    if not seen:
+        return score, []
+    # (weight, present, label): the evidence a well-observed service shows.
+    evidence = [
+        (0.35, bool(seen.get("logging_configured")), "logging configured"),
+        (0.25, bool(seen.get("module_loggers")), "module loggers"),
+        (0.15, bool(seen.get("telemetry")), "metrics or error tracking"),
+    ]
+    if seen.get("web_app"):
+        evidence.append((0.25, seen.get("health_endpoint") is not None, "health endpoint"))
+    shown = sum(w for w, present, _ in evidence if present) / sum(w for w, _, _ in evidence)
+    labels = [label for _, present, label in evidence if present]
+    return score * (0.6 + 0.4 * shown), [", ".join(labels)] if labels else []
+
+
+def _advanced(score: float, facts: Facts) -> tuple[float, list[str]]:
+    """Credit only: the score is the topics' credit, whatever the findings part says."""
+    credit = _fact(facts, "advanced", "credit")
+    topics = _fact(facts, "advanced", "topics")
+    if not isinstance(credit, int | float):
+        return 0.0, []
+    names = [str(name).replace("_", " ") for name in topics] if isinstance(topics, dict) else []
+    return float(credit), [", ".join(names)] if names else []
 
 
 # Criterion-specific shaping by positive evidence; the rest are judged by findings alone.
 ADJUSTERS: dict[str, Callable[[float, Facts], tuple[float, list[str]]]] = {
     "C03": _typing,
     "C15": _testing,
+    "C16": _observability,
+    "C20": _advanced,
 }
 
 

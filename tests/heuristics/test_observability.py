@@ -104,6 +104,7 @@ def test_prints_and_swallowed_exceptions_where_they_matter(
             "app/main.py": fixture("fastapi_app"),
             "app/worker.py": fixture("worker"),
             "app/cli.py": fixture("cli"),
+            "app/__main__.py": "print('usage: app serve')\n",
             "scripts/seed_db.py": fixture("seed"),
             "tests/test_main.py": "def test_a():\n    try:\n        f()\n    except Exception:\n"
                                   "        pass\n    print('debug')\n",

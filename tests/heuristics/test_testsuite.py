@@ -12,6 +12,7 @@ from reviewbot.analyzers.base import ScanContext
 from reviewbot.analyzers.test_discovery import find_suite, read_pytest_config
 from reviewbot.analyzers.test_quality import ClientCall, Judge
 from reviewbot.model import AnalyzerOutput
+from reviewbot.rubric.criteria import ADJUSTERS
 from reviewbot.rulebook import default_rulebook
 from reviewbot.settings import Settings
 from reviewbot.source.inventory import build_inventory
@@ -307,6 +308,56 @@ def test_requested_paths_are_resolved_from_constants_helpers_and_formats(
     ]
 
 
+def test_helpers_methods_and_plugin_assertions_count_as_checks(
+    analyze: Callable[[Files], AnalyzerOutput],
+) -> None:
+    module = (
+        "from django.test import TestCase\n\n"
+        "class PostTests(TestCase):\n"
+        "    def _check_ok(self, response):\n"
+        "        self.assertEqual(response.status_code, 200)\n\n"
+        "    def test_list(self):\n"
+        "        self._check_ok(self.client.get('/posts/'))\n\n"
+        "def test_queries(client, django_assert_num_queries):\n"
+        "    with django_assert_num_queries(2):\n"
+        "        client.get('/posts/')\n\n"
+        "def test_status_is_set(client):\n"
+        "    response = client.get('/posts/')\n"
+        "    assert response.status_code\n"
+    )
+    output = analyze({"blog/test_posts.py": module})
+    assert rows(output) == [
+        truthy("blog/test_posts.py", 16, "assert response.status_code", "test_status_is_set",
+               "`GET /posts/`"),
+    ]
+
+
+def test_helper_modules_with_test_named_factories_are_not_missed_tests(
+    analyze: Callable[[Files], AnalyzerOutput],
+) -> None:
+    output = analyze(
+        {
+            "tests/test_users.py": "def test_a():\n    assert make() == 1\n",
+            "tests/factories.py": "def test_user_data():\n    return {'name': 'ann'}\n",
+            "tests/utils.py": "def test_client():\n    print('not a test')\n",
+        }
+    )
+    assert rows(output) == []
+    assert output.facts["uncollected_files"] == []
+
+
+def test_a_shared_client_on_an_overridden_database_is_not_reported(
+    analyze: Callable[[Files], AnalyzerOutput],
+) -> None:
+    module = (
+        "from fastapi.testclient import TestClient\nfrom app.main import app, get_db\n\n"
+        "app.dependency_overrides[get_db] = lambda: None\n"
+        "client = TestClient(app)\n\n"
+        "def test_home():\n    assert client.get('/').status_code == 200\n"
+    )
+    assert rows(analyze({"app/main.py": APP, "tests/test_home.py": module})) == []
+
+
 # -- network, fixtures, coverage ---------------------------------------------------------------
 
 
@@ -360,3 +411,37 @@ def test_coverage_configuration_is_evidence(
     assert (output.facts["coverage_configured"], output.facts["coverage_config"]) == (
         where is not None, where,
     )
+
+
+# -- the rubric's C15 adjuster -----------------------------------------------------------------
+
+
+def test_the_rubric_weighs_substance_endpoints_and_practices() -> None:
+    adjust = ADJUSTERS["C15"]
+    learner = {
+        "hygiene": {"app_loc": 419},
+        "tests": {"test_functions": 2, "hollow_tests": 2, "fixtures": 0, "auth_tests": 0,
+                  "error_path_tests": 0, "coverage_configured": False},
+    }
+    score, notes = adjust(100.0, learner)
+    # hollow tests don't count: presence 0, and none of the four practices
+    assert round(score, 6) == round(100 * 0.4 * 0.8, 6)
+    assert notes == ["2 tests for 419 lines of app code", "2 hollow",
+                     "no fixtures, auth tests, error-path tests, coverage"]
+    good = {
+        "hygiene": {"app_loc": 886},
+        "tests": {"test_functions": 47, "hollow_tests": 0, "fixtures": 9, "auth_tests": 9,
+                  "error_path_tests": 14, "coverage_configured": True,
+                  "endpoints": 14, "endpoints_tested": 14},
+    }
+    assert adjust(90.0, good) == (90.0, ["47 tests for 886 lines of app code",
+                                         "14 of 14 endpoints called by tests"])
+    # half the endpoints tested, half the practices: (0.4 + 0.6 * 0.75) * (0.8 + 0.2 * 0.5)
+    partial = {
+        "hygiene": {"app_loc": 500},
+        "tests": {"test_functions": 10, "endpoints": 8, "endpoints_tested": 4,
+                  "fixtures": 3, "coverage_configured": False},
+    }
+    score, notes = adjust(100.0, partial)
+    assert round(score, 6) == round(100 * (0.4 + 0.6 * 0.75) * 0.9, 6)
+    assert notes[-1] == "no coverage"

@@ -138,9 +138,11 @@ class _ModuleWalk(ast.NodeVisitor):
         imports = list(_imports(module.tree))
         roots = {root for root, _ in imports}
         self.is_app = module.role is ModuleRole.APP
-        # A CLI prints its output; a module that defines its own `print` isn't calling the builtin.
+        # A CLI (`__main__.py`, argparse...) prints its output; a module with its own `print` isn't
+        # calling the builtin.
         self.prints_allowed = (
-            bool(roots & _CLI_MODULES)
+            module.path.endswith("__main__.py")
+            or bool(roots & _CLI_MODULES)
             or any(local == "print" for _, local in imports)
             or any(isinstance(n, ast.FunctionDef) and n.name == "print" for n in module.tree.body)
         )

@@ -129,6 +129,19 @@ def class_attributes(
     return attrs
 
 
+def class_methods(
+    node: ast.ClassDef, scope: ModuleScope, seen: frozenset[str] = frozenset()
+) -> dict[str, FunctionNode]:
+    """A class's methods by name, its local base classes' included."""
+    methods: dict[str, FunctionNode] = {}
+    for base in node.bases:
+        parent = scope.classes.get(base.id) if isinstance(base, ast.Name) else None
+        if parent is not None and parent.name not in seen:
+            methods.update(class_methods(parent, scope, seen | {node.name}))
+    methods.update({item.name: item for item in node.body if isinstance(item, FunctionNode)})
+    return methods
+
+
 @dataclass
 class Where:
     """The place an expression is read: its module, its class (for `self.x`) and helper
@@ -137,6 +150,12 @@ class Where:
     scope: ModuleScope
     class_attrs: dict[str, ast.expr] = field(default_factory=dict)
     unknown: frozenset[str] = frozenset()
+    # Methods of the class being read (with its local bases'), for `self.helper(...)`.
+    methods: dict[str, FunctionNode] = field(default_factory=dict)
+
+    @classmethod
+    def in_class(cls, scope: ModuleScope, node: ast.ClassDef) -> Where:
+        return cls(scope, class_attributes(node, scope), methods=class_methods(node, scope))
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +309,7 @@ def collect_tests(
             if not (is_case and (by_pytest or by_unittest)) and not as_pytest:
                 continue
             prefixes = ("test",) if is_case else config.python_functions
-            where = Where(scope, class_attributes(node, scope))
+            where = Where.in_class(scope, node)
             found.extend(
                 CollectedTest(module.path, f"{node.name}.{item.name}", item.lineno, item, where)
                 for item in node.body

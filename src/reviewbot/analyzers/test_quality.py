@@ -23,7 +23,6 @@ from reviewbot.analyzers.test_discovery import (
     ModuleScope,
     SuiteIndex,
     Where,
-    class_attributes,
 )
 from reviewbot.source.inventory_model import PythonModule
 
@@ -237,9 +236,12 @@ def _always_true(expr: ast.expr) -> bool:
 
 
 def _is_truthiness_of(expr: ast.expr, names: set[str]) -> bool:
-    """`response`, `response is not None`: true for any response object."""
+    """`response`, `response is not None`, `response.status_code`, `response.json` (the
+    method, not called): true for any response object."""
     if isinstance(expr, ast.Name):
         return expr.id in names
+    if isinstance(expr, ast.Attribute) and expr.attr in ("status_code", "json"):
+        return isinstance(expr.value, ast.Name) and expr.value.id in names
     return (
         isinstance(expr, ast.Compare)
         and isinstance(expr.left, ast.Name)
@@ -341,7 +343,7 @@ class Judge:
         """`check` for an assertion call, a hollow kind for an always-true one, else None."""
         func = call.func
         if isinstance(func, ast.Attribute):
-            if func.attr.startswith("assert"):
+            if "assert" in func.attr.lower():
                 if func.attr in ("assertTrue", "assertIsNotNone") and call.args:
                     if _always_true(call.args[0]):
                         return "constant"
@@ -354,7 +356,8 @@ class Judge:
                 and func.value.id in ("pytest", "self")
             ):
                 return "check"
-        elif isinstance(func, ast.Name) and (func.id.startswith("assert") or func.id == "expect"):
+        elif isinstance(func, ast.Name) and ("assert" in func.id.lower() or func.id == "expect"):
+            # `assert_that(...)`, `django_assert_num_queries(...)`, playwright's `expect(...)`
             return "check"
         return None
 
@@ -366,6 +369,12 @@ class Judge:
             found = self.index.function(where.scope, func.id)
             if found is not None:
                 helper = found[0]
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        ):
+            helper = where.methods.get(func.attr)
         if helper is None:
             return 0, frozenset()
         key = id(helper)
@@ -399,6 +408,6 @@ def _owners(module: PythonModule, scope: ModuleScope) -> Iterator[tuple[ast.AST,
     """Top-level statements with the place they are read in; classes carry their attributes."""
     for node in module.tree.body:
         if isinstance(node, ast.ClassDef):
-            yield node, Where(scope, class_attributes(node, scope))
+            yield node, Where.in_class(scope, node)
         else:
             yield node, Where(scope)

@@ -22,7 +22,6 @@ from reviewbot.analyzers.test_discovery import (
     PytestConfig,
     Suite,
     Where,
-    class_attributes,
     coverage_evidence,
     find_suite,
 )
@@ -49,6 +48,8 @@ _HTTP_LIBRARIES = frozenset({"requests", "httpx", "urllib3"})
 _SETUP_METHODS = frozenset({"setUp", "setUpClass", "setUpTestData", "asyncSetUp", "setup_method"})
 _CLIENT_CLASSES = frozenset({"TestClient", "AsyncClient"})
 MAX_UNTESTED = 10
+# Signs that tests run on their own database even without fixtures.
+_TEST_DATABASE = re.compile(r"dependency_overrides|TESTING|sqlite:///?[^\"']*test|:memory:")
 
 
 def _backticked(names: list[str], limit: int = 3) -> str:
@@ -160,11 +161,7 @@ def network_calls(module: PythonModule, judge: Judge) -> Iterator[tuple[int, str
         return
     scope = judge.index.scopes[module.path]
     for owner in module.tree.body:
-        where = (
-            Where(scope, class_attributes(owner, scope))
-            if isinstance(owner, ast.ClassDef)
-            else Where(scope)
-        )
+        where = Where.in_class(scope, owner) if isinstance(owner, ast.ClassDef) else Where(scope)
         for node in (n for n in ast.walk(owner) if isinstance(n, ast.Call)):
             target = _http_url_argument(node)
             url = judge.resolver.text(target, where) if target is not None else None
@@ -204,6 +201,8 @@ def _network_findings(ctx: ScanContext, suite: Suite, judge: Judge) -> list[Find
 
 def _fixture_finding(ctx: ScanContext, suite: Suite) -> list[Finding]:
     modules = [s.module for s in suite.index.scopes.values()]
+    if any(_TEST_DATABASE.search(m.source) for m in modules):
+        return []  # a test database is set up some other way: the claim below would be wrong
     shared = [(m.path, line, text) for m in modules for line, text in module_clients(m)]
     if (
         not suite.collected
@@ -244,6 +243,7 @@ class SuiteAnalyzer:
                     "No tests that pytest would collect: add a tests/ folder with test_*.py files.",
                 )
             )
+        suite.missed = _real_missed(suite, judge)
         for path, tests in sorted(suite.missed.items()):
             findings.append(_missed_finding(ctx, path, tests, suite.config))
         verdicts: list[tuple[CollectedTest, Verdict]] = []
@@ -258,6 +258,21 @@ class SuiteAnalyzer:
         findings += _network_findings(ctx, suite, judge)
         findings += _fixture_finding(ctx, suite)
         return AnalyzerOutput(tuple(findings), _facts(ctx, suite, judge, verdicts))
+
+
+def _returns_value(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(function))
+
+
+def _real_missed(suite: Suite, judge: Judge) -> dict[str, list[CollectedTest]]:
+    """Uncollected modules that really hold tests: `test_*` functions that return nothing
+    (helpers and factories return data), at least one of which checks something."""
+    real = {}
+    for path, tests in suite.missed.items():
+        kept = [t for t in tests if not _returns_value(t.node)]
+        if any(judge.judge(t.node, t.where).checks for t in kept):
+            real[path] = kept
+    return real
 
 
 def _skipped(test: CollectedTest) -> bool:

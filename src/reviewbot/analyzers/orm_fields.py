@@ -48,8 +48,10 @@ def dotted(expr: ast.expr) -> str | None:
 def call_name(expr: ast.expr | None) -> str | None:
     """The last part of a call's function name: `models.ForeignKey(...)` -> `ForeignKey`."""
     if isinstance(expr, ast.Call):
-        name = dotted(expr.func)
-        return name.rsplit(".", 1)[-1] if name else None
+        func = expr.func
+        if isinstance(func, ast.Attribute):
+            return func.attr
+        return func.id if isinstance(func, ast.Name) else None
     return None
 
 

@@ -9,6 +9,7 @@ from reviewbot.analyzers import (
     bandit,
     hygiene,
     mypy,
+    n_plus_one,
     observability,
     radon,
     ruff,
@@ -28,4 +29,5 @@ ANALYZERS: tuple[Analyzer, ...] = (
     observability.ANALYZER,
     advanced.ANALYZER,
     async_calls.ANALYZER,
+    n_plus_one.ANALYZER,
 )

@@ -147,9 +147,22 @@ def _advanced(score: float, facts: Facts) -> tuple[float, list[str]]:
     return float(credit), [", ".join(names)] if names else []
 
 
+def _query_performance(score: float, facts: Facts) -> tuple[float, list[str]]:
+    """C09 is judged by its findings; the notes say what was looked at and what was done well."""
+    loops = _int_fact(facts, "n_plus_one", "loops_checked")
+    eager = _int_fact(facts, "n_plus_one", "eager_loads")
+    if "n_plus_one" not in facts:
+        return score, []
+    notes = [f"{loops} loop{'s' if loops != 1 else ''} checked for per-row queries"]
+    if eager:
+        notes.append(f"eager loading in {eager} place{'s' if eager != 1 else ''}")
+    return score, notes
+
+
 # Criterion-specific shaping by positive evidence; the rest are judged by findings alone.
 ADJUSTERS: dict[str, Callable[[float, Facts], tuple[float, list[str]]]] = {
     "C03": _typing,
+    "C09": _query_performance,
     "C15": _testing,
     "C16": _observability,
     "C20": _advanced,

@@ -25,7 +25,8 @@ from reviewbot import __version__
 from reviewbot.live import LiveProgress
 from reviewbot.model import Report
 from reviewbot.pipeline import scan
-from reviewbot.reporters import render
+from reviewbot.reporters import badge, render
+from reviewbot.reporters.json_report import ReportDecodeError, loads
 from reviewbot.rulebook import default_rulebook
 from reviewbot.settings import Settings, SettingsError, load_settings
 from reviewbot.source.checkout import SourceError
@@ -43,6 +44,9 @@ class OutputFormat(StrEnum):
     terminal = "terminal"
     json = "json"
     markdown = "markdown"
+    sarif = "sarif"
+    html = "html"
+    badge = "badge"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -177,6 +181,35 @@ def explain_command(rule_id: Annotated[str, typer.Argument(help="A rule id or na
         if body:
             console.print(f"[bold]{title}[/bold]")
             console.print(escape(body) + "\n")
+
+
+@app.command("badge")
+def badge_command(
+    report_file: Annotated[Path, typer.Argument(help="A JSON report (scan --format json).")],
+    shields: Annotated[
+        bool, typer.Option("--shields", help="shields.io endpoint JSON instead of an SVG.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the badge to this file.")
+    ] = None,
+) -> None:
+    """Render the badge (SVG, or shields.io endpoint JSON) of a saved JSON report."""
+    try:
+        report = loads(report_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _fail(f"cannot read {report_file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise _fail(f"{report_file} is not a JSON report: not UTF-8 text") from None
+    except ReportDecodeError as exc:
+        raise _fail(f"{report_file} is not a valid JSON report: {exc}") from None
+    text = badge.shields_endpoint(report) if shields else badge.render(report)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise _fail(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 def main() -> None:

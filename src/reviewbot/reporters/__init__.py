@@ -6,17 +6,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from reviewbot.model import Report
-from reviewbot.reporters import json_report, markdown, terminal
+from reviewbot.reporters import badge, html, json_report, markdown, sarif, terminal
 
-FORMATS: tuple[str, ...] = ("terminal", "json", "markdown")
+FORMATS: tuple[str, ...] = ("terminal", "json", "markdown", "sarif", "html", "badge")
 
 
-def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -> str:
+def render(
+    report: Report,
+    fmt: str,
+    *,
+    color: bool = False,
+    width: int = 100,
+    root: Path | None = None,
+) -> str:
     """The report in format `fmt` (one of FORMATS).
 
-    `color` and `width` concern the terminal format only; the others are the same whatever
-    they are. Raises ValueError for an unknown format.
+    `color` and `width` concern the terminal format only. `root` is the reviewed checkout:
+    with it the SARIF fingerprints hash the findings' source lines and the HTML page shows
+    code excerpts; without it both still render, from the report alone. Raises ValueError
+    for an unknown format.
     """
     if fmt == "terminal":
         return terminal.render(report, color=color, width=width)
@@ -24,4 +35,10 @@ def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -
         return json_report.render(report)
     if fmt == "markdown":
         return markdown.render(report)
+    if fmt == "sarif":
+        return sarif.render(report, root=root)
+    if fmt == "html":
+        return html.render(report, root=root)
+    if fmt == "badge":
+        return badge.render(report)
     raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")

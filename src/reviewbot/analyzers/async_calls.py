@@ -14,9 +14,8 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from reviewbot.analyzers.async_coroutines import CoroutineCheck
 from reviewbot.analyzers.async_rules import (
-    ASYNC_CLIENT_CLASSES,
-    ASYNC_CLIENT_METHODS,
     ASYNC_SESSION_METHODS,
     DJANGO_SYNC_METHODS,
     Blocking,
@@ -27,23 +26,6 @@ from reviewbot.analyzers.db_sessions import SessionKind, SessionSources, walk_sc
 from reviewbot.analyzers.project_names import FunctionNode, FunctionRef, ProjectNames
 from reviewbot.model import AnalyzerOutput, Finding, Severity
 from reviewbot.source.inventory_model import ModuleRole, PythonModule
-
-_ROUTE_DECORATORS = frozenset(
-    {
-        "get",
-        "post",
-        "put",
-        "patch",
-        "delete",
-        "head",
-        "options",
-        "route",
-        "api_route",
-        "websocket",
-        "api_view",
-        "action",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +73,6 @@ def _short(expr: ast.expr) -> str:
     return re.sub(r"\((?:[^()]|\([^()]*\))+\)", "(...)", ast.unparse(expr))
 
 
-def _args(call: ast.Call) -> str:
-    return "..." if call.args or call.keywords else ""
-
-
 def _awaited_example(session: str, uses: list[tuple[int, str]]) -> str:
     """`await db.commit()` for the first coroutine method used; `.query` has no async twin."""
     for _, label in uses:
@@ -103,13 +81,6 @@ def _awaited_example(session: str, uses: list[tuple[int, str]]) -> str:
             args = "" if method in ("commit", "rollback", "flush", "close") else "..."
             return f"`await {session}.{method}({args})`"
     return f"`await {session}.execute(select(...))`"
-
-
-def _discarded_or_chained(call: ast.Call, parents: dict[int, ast.AST]) -> bool:
-    parent = parents.get(id(call))
-    return isinstance(parent, ast.Expr) or (
-        isinstance(parent, ast.Attribute | ast.Subscript) and parent.value is call
-    )
 
 
 @dataclass(slots=True)
@@ -133,6 +104,7 @@ class _Scan:
         self.findings: list[Finding] = []
         self.async_functions = 0
         self._helpers: dict[str, _HelperBlock | None] = {}
+        self.coroutines = CoroutineCheck(ctx.rulebook, self.names, self.sessions)
 
     def finding(self, module: PythonModule, rule: str, line: int, message: str) -> None:
         low = module.role in (ModuleRole.TEST, ModuleRole.SCRIPT)
@@ -158,12 +130,14 @@ class _Scan:
                     self.async_functions += 1
                 self.async_function(module, node)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                self.never_awaited(module, node, methods.get(id(node), set()))
+                self.findings += self.coroutines.function(
+                    module, node, methods.get(id(node), set())
+                )
 
     # -- blocking calls inside one async def -------------------------------------------------
 
     def async_function(self, module: PythonModule, function: ast.AsyncFunctionDef) -> None:
-        uses = _Uses(self._session_vars(module, function, SessionKind.SYNC))
+        uses = _Uses(self.sessions.variables(module, function, SessionKind.SYNC))
         awaited = _awaited(function)
         for node in walk_scope(function):
             if isinstance(node, ast.For) and self.django:
@@ -215,35 +189,6 @@ class _Scan:
             root = _django_root(receiver)
             if root:
                 uses.django.append((func.lineno, _short(call), root))
-
-    def _session_vars(
-        self, module: PythonModule, function: FunctionNode, kind: SessionKind
-    ) -> set[str]:
-        found: set[str] = set()
-        args = function.args
-        positional = [*args.posonlyargs, *args.args]
-        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
-        pairs = list(zip(positional, [*defaults, *args.defaults], strict=True))
-        pairs += list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
-        for arg, default in pairs:
-            if self.sessions.parameter_kind(module, arg, default) is kind:
-                found.add(arg.arg)
-        for node in walk_scope(function):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-                if (
-                    isinstance(target, ast.Name)
-                    and self.sessions.call_kind(module, node.value) is kind
-                ):
-                    found.add(target.id)
-            elif isinstance(node, ast.With | ast.AsyncWith):
-                for item in node.items:
-                    var = item.optional_vars
-                    if isinstance(var, ast.Name) and (
-                        self.sessions.call_kind(module, item.context_expr) is kind
-                    ):
-                        found.add(var.id)
-        return found
 
     def _report_blocking(
         self, module: PythonModule, function: FunctionNode, call: ast.Call, target: Blocking
@@ -312,7 +257,7 @@ class _Scan:
         if ref.qualname in self._helpers:
             return self._helpers[ref.qualname]
         self._helpers[ref.qualname] = None
-        sync_vars = self._session_vars(ref.module, ref.node, SessionKind.SYNC)
+        sync_vars = self.sessions.variables(ref.module, ref.node, SessionKind.SYNC)
         for node in walk_scope(ref.node):
             if not isinstance(node, ast.Call):
                 continue
@@ -332,108 +277,6 @@ class _Scan:
                 self._helpers[ref.qualname] = block
                 return block
         return None
-
-    # -- coroutines that are never awaited ---------------------------------------------------
-
-    def never_awaited(
-        self, module: PythonModule, function: FunctionNode, own_methods: set[str]
-    ) -> None:
-        nodes = walk_scope(function)
-        parents = {id(child): node for node in nodes for child in ast.iter_child_nodes(node)}
-        local = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
-        async_vars: set[str] = set()
-        if isinstance(function, ast.AsyncFunctionDef):
-            async_vars = self._session_vars(module, function, SessionKind.ASYNC)
-            async_vars |= self._client_vars(module, function)
-        for node in nodes:
-            if isinstance(node, ast.Call):
-                self._check_coroutine(
-                    module, function, node, parents, local, own_methods, async_vars
-                )
-
-    def _client_vars(self, module: PythonModule, function: FunctionNode) -> set[str]:
-        found = set()
-        for arg in ast.walk(function.args):
-            if (
-                isinstance(arg, ast.arg)
-                and arg.annotation is not None
-                and self._annotation_is_client(module, arg.annotation)
-            ):
-                found.add(arg.arg)
-        for node in walk_scope(function):
-            if isinstance(node, ast.AsyncWith):
-                for item in node.items:
-                    expr = item.context_expr
-                    if (
-                        isinstance(item.optional_vars, ast.Name)
-                        and isinstance(expr, ast.Call)
-                        and self.names.qualify(module, expr.func) in ASYNC_CLIENT_CLASSES
-                    ):
-                        found.add(item.optional_vars.id)
-        return found
-
-    def _annotation_is_client(self, module: PythonModule, annotation: ast.expr) -> bool:
-        if isinstance(annotation, ast.Subscript) and isinstance(annotation.slice, ast.Tuple):
-            head = self.names.qualify(module, annotation.value) or ""
-            if head.endswith("Annotated") and annotation.slice.elts:
-                return self._annotation_is_client(module, annotation.slice.elts[0])
-        qualified = self.names.qualify(module, annotation)
-        if qualified in ASYNC_CLIENT_CLASSES:
-            return True
-        found = self.names.assignment(qualified)
-        return bool(
-            found is not None
-            and found[1] is not annotation
-            and isinstance(found[1], ast.Subscript)
-            and self._annotation_is_client(found[0].module, found[1])
-        )
-
-    def _check_coroutine(
-        self,
-        module: PythonModule,
-        function: FunctionNode,
-        call: ast.Call,
-        parents: dict[int, ast.AST],
-        local: set[str],
-        own_methods: set[str],
-        async_vars: set[str],
-    ) -> None:
-        parent = parents.get(id(call))
-        if isinstance(parent, ast.Await):
-            return
-        func = call.func
-        shown: str | None = None
-        if isinstance(func, ast.Name) and func.id not in local and isinstance(parent, ast.Expr):
-            ref = self.names.function(self.names.qualify(module, func))
-            if ref is not None and ref.is_async and _plain_coroutine(ref.node):
-                shown = f"{func.id}({_args(call)})"
-        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            owner, method = func.value.id, func.attr
-            if owner == "self" and method in own_methods and isinstance(parent, ast.Expr):
-                shown = f"self.{method}({_args(call)})"
-            elif (
-                owner in async_vars
-                and (method in ASYNC_SESSION_METHODS or method in ASYNC_CLIENT_METHODS)
-                and _discarded_or_chained(call, parents)
-            ):
-                shown = f"{owner}.{method}({_args(call)})"
-        if shown is None:
-            return
-        if isinstance(function, ast.AsyncFunctionDef):
-            fix = f"write `await {shown}`"
-        else:
-            fix = f"make `{function.name}` async and `await` it, or run it with `asyncio.run(...)`"
-        message = f"`{shown}` returns a coroutine that is never awaited, so it never runs: {fix}."
-        self.finding(module, "RB0405", call.lineno, message)
-
-
-def _plain_coroutine(node: FunctionNode) -> bool:
-    """An `async def` whose call gives a coroutine: undecorated, or a route handler."""
-    for decorator in node.decorator_list:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if not (isinstance(target, ast.Attribute) and target.attr in _ROUTE_DECORATORS):
-            return False
-    return True
 
 
 class AsyncAnalyzer:

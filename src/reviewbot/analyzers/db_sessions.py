@@ -260,6 +260,33 @@ class SessionSources:
                 return Getter(ref, kind_direct, yields, value.lineno, False, _opener(value))
         return None
 
+    def variables(
+        self, module: PythonModule, function: FunctionNode, kind: SessionKind
+    ) -> set[str]:
+        """A function's parameters and local names that hold a session of `kind`."""
+        found: set[str] = set()
+        args = function.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+        pairs = list(zip(positional, [*defaults, *args.defaults], strict=True))
+        pairs += list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
+        for arg, default in pairs:
+            if self.parameter_kind(module, arg, default) is kind:
+                found.add(arg.arg)
+        for node in walk_scope(function):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and self.call_kind(module, node.value) is kind:
+                    found.add(target.id)
+            elif isinstance(node, ast.With | ast.AsyncWith):
+                for item in node.items:
+                    var = item.optional_vars
+                    if isinstance(var, ast.Name) and (
+                        self.call_kind(module, item.context_expr) is kind
+                    ):
+                        found.add(var.id)
+        return found
+
     def engine_expr(self, module: PythonModule, expr: ast.expr, local_engines: set[str]) -> bool:
         """Whether `expr` is a SQLAlchemy engine: a local or module name bound to one."""
         if isinstance(expr, ast.Call):

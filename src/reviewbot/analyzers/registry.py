@@ -7,6 +7,7 @@ from reviewbot.analyzers import (
     advanced,
     async_calls,
     bandit,
+    databases,
     hygiene,
     mypy,
     n_plus_one,
@@ -29,5 +30,6 @@ ANALYZERS: tuple[Analyzer, ...] = (
     observability.ANALYZER,
     advanced.ANALYZER,
     async_calls.ANALYZER,
+    databases.ANALYZER,
     n_plus_one.ANALYZER,
 )

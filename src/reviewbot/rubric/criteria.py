@@ -147,6 +147,25 @@ def _advanced(score: float, facts: Facts) -> tuple[float, list[str]]:
     return float(credit), [", ".join(names)] if names else []
 
 
+def _databases(score: float, facts: Facts) -> tuple[float, list[str]]:
+    """Modelled relationships and indexed foreign keys; the session dependency as a note."""
+    seen = facts.get("databases")
+    models = _int_fact(facts, "databases", "models")
+    if not seen or not models:
+        return score, []
+    relations = _int_fact(facts, "databases", "relationships")
+    notes = [f"{models} model{'s' if models != 1 else ''}, {relations} relationships"]
+    foreign_keys = _int_fact(facts, "databases", "foreign_keys")
+    if foreign_keys:
+        indexed = _int_fact(facts, "databases", "indexed_foreign_keys")
+        notes.append(f"{indexed} of {foreign_keys} foreign keys indexed")
+        # Unindexed foreign keys make every join and lookup by parent a full scan.
+        score *= 0.9 + 0.1 * indexed / foreign_keys
+    if seen.get("session_dependency"):
+        notes.append("sessions closed by a dependency")
+    return score, notes
+
+
 def _query_performance(score: float, facts: Facts) -> tuple[float, list[str]]:
     """C09 is judged by its findings; the notes say what was looked at and what was done well."""
     loops = _int_fact(facts, "n_plus_one", "loops_checked")
@@ -162,6 +181,7 @@ def _query_performance(score: float, facts: Facts) -> tuple[float, list[str]]:
 # Criterion-specific shaping by positive evidence; the rest are judged by findings alone.
 ADJUSTERS: dict[str, Callable[[float, Facts], tuple[float, list[str]]]] = {
     "C03": _typing,
+    "C07": _databases,
     "C09": _query_performance,
     "C15": _testing,
     "C16": _observability,

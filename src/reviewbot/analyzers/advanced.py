@@ -86,6 +86,7 @@ _ROUTE_DECORATORS = frozenset(
 )
 _CURSOR_PARAMS = frozenset({"cursor", "after", "starting_after", "page_token", "next_token"})
 _CACHE_USE = frozenset({"cache_page"})
+_SETTINGS_NAMES = frozenset({"REST_FRAMEWORK", "CACHES", "pagination_class"})
 _LIMITER_NAME = re.compile(r"rate_?limit|throttl", re.IGNORECASE)
 _STATUS_429 = re.compile(r"HTTP_429|TOO_MANY_REQUESTS")
 
@@ -220,13 +221,13 @@ class _Walk(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         names = {t.id for t in node.targets if isinstance(t, ast.Name)}
-        if "throttle_classes" in names or "DEFAULT_THROTTLE_CLASSES" in ast.unparse(node.value):
+        # Only settings-like names are read as text: unparsing every assignment is slow.
+        text = ast.unparse(node.value) if names & _SETTINGS_NAMES else ""
+        if "throttle_classes" in names or "DEFAULT_THROTTLE_CLASSES" in text:
             self.found("rate_limiting", node.lineno, "DRF throttling")
-        if "CACHES" in names and re.search(
-            r"redis|memcache", ast.unparse(node.value), re.IGNORECASE
-        ):
+        if "CACHES" in names and re.search(r"redis|memcache", text, re.IGNORECASE):
             self.found("caching", node.lineno, "Django CACHES on Redis/Memcached")
-        if "CursorPagination" in ast.unparse(node.value):
+        if "CursorPagination" in text:
             self.found("cursor_pagination", node.lineno, "DRF CursorPagination")
         self.generic_visit(node)
 

@@ -253,7 +253,7 @@ def testcase_classes(modules: list[PythonModule]) -> set[str]:
     """Names of classes that are unittest `TestCase`s, through local base classes too."""
     bases: dict[str, set[str]] = {}
     for module in modules:
-        for node in ast.walk(module.tree):
+        for node in module.tree.body:
             if isinstance(node, ast.ClassDef):
                 bases.setdefault(node.name, set()).update(
                     b.id if isinstance(b, ast.Name) else b.attr

@@ -279,8 +279,16 @@ class Judge:
         self.index = index
         self.resolver = Resolver(index)
         self._helper_checks: dict[int, tuple[int, frozenset[int]]] = {}
+        self._verdicts: dict[int, Verdict] = {}
 
     def judge(self, test: FunctionNode, where: Where) -> Verdict:
+        """What `test` checks (memoised: a test is judged once per scan)."""
+        key = id(test)
+        if key not in self._verdicts:
+            self._verdicts[key] = self._judge(test, where)
+        return self._verdicts[key]
+
+    def _judge(self, test: FunctionNode, where: Where) -> Verdict:
         nodes = list(ast.walk(test))
         responses = {
             target.id

@@ -45,6 +45,7 @@ _LOCAL_HOSTS = re.compile(
     r"^https?://(localhost|127\.0\.0\.1|0\.0\.0\.0|testserver|\[::1\])(:|/|$)"
 )
 _HTTP_LIBRARIES = frozenset({"requests", "httpx", "urllib3"})
+_HTTP_CALLS = re.compile(r"\b(requests|httpx|urllib3)\.|urlopen")
 _SETUP_METHODS = frozenset({"setUp", "setUpClass", "setUpTestData", "asyncSetUp", "setup_method"})
 _CLIENT_CLASSES = frozenset({"TestClient", "AsyncClient"})
 MAX_UNTESTED = 10
@@ -129,8 +130,15 @@ def _is_fixture(node: ast.AST) -> bool:
 
 
 def count_fixtures(modules: list[PythonModule]) -> int:
-    """pytest fixtures, unittest set-up methods and Django fixture lists in the test modules."""
-    return sum(1 for m in modules for node in ast.walk(m.tree) if _is_fixture(node))
+    """pytest fixtures, unittest set-up methods and Django fixture lists in the test modules
+    (module level and class bodies: where they are declared)."""
+    return sum(
+        1
+        for m in modules
+        for node in m.tree.body
+        for item in (node.body if isinstance(node, ast.ClassDef) else [node])
+        if _is_fixture(item)
+    )
 
 
 def module_clients(module: PythonModule) -> Iterator[tuple[int, str]]:
@@ -157,7 +165,7 @@ def _url_host(url: str) -> str:
 
 def network_calls(module: PythonModule, judge: Judge) -> Iterator[tuple[int, str, str]]:
     """(line, function, host) of real HTTP requests a test module makes to another machine."""
-    if _MOCKING.search(module.source):
+    if not _HTTP_CALLS.search(module.source) or _MOCKING.search(module.source):
         return
     scope = judge.index.scopes[module.path]
     for owner in module.tree.body:

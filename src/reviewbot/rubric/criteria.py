@@ -178,9 +178,52 @@ def _query_performance(score: float, facts: Facts) -> tuple[float, list[str]]:
     return score, notes
 
 
+# Containers, CI, docs and history: the findings judge; these only name the evidence seen.
+def _structure(score: float, facts: Facts) -> tuple[float, list[str]]:
+    concerns = _fact(facts, "history", "concerns")
+    if isinstance(concerns, list) and len(concerns) >= 3:
+        return score, [f"code split by concern ({', '.join(map(str, concerns))})"]
+    return score, []
+
+
+def _version_control(score: float, facts: Facts) -> tuple[float, list[str]]:
+    commits, span = _fact(facts, "history", "commits"), _fact(facts, "history", "span_days")
+    if not isinstance(commits, int) or commits == 0 or not isinstance(span, int | float):
+        return score, []
+    more = "+" if _fact(facts, "history", "truncated") else ""
+    return score, [f"{commits}{more} commit{'s' if commits != 1 else ''} over {span:g} days"]
+
+
+def _containers(score: float, facts: Facts) -> tuple[float, list[str]]:
+    notes = ["multi-stage build"] if _fact(facts, "docker", "multi_stage") else []
+    if _fact(facts, "docker", "compose_databases"):
+        notes.append("compose file with the database")
+    return score, notes
+
+
+def _continuous_integration(score: float, facts: Facts) -> tuple[float, list[str]]:
+    done = [what for what in ("installs", "lints", "tests") if _fact(facts, "ci", what)]
+    if not done or not _fact(facts, "ci", "on_push_or_pr"):
+        return score, []
+    return score, [f"CI {', '.join(done)} on push/pull request"]
+
+
+def _documentation(score: float, facts: Facts) -> tuple[float, list[str]]:
+    sections = _fact(facts, "docs", "readme_sections")
+    notes = [f"README covers {', '.join(map(str, sections))}"] if sections else []
+    if _fact(facts, "docs", "license"):
+        notes.append("license")
+    return score, notes
+
+
 # Criterion-specific shaping by positive evidence; the rest are judged by findings alone.
 ADJUSTERS: dict[str, Callable[[float, Facts], tuple[float, list[str]]]] = {
     "C03": _typing,
+    "C05": _structure,
+    "C06": _version_control,
+    "C17": _containers,
+    "C18": _continuous_integration,
+    "C19": _documentation,
     "C07": _databases,
     "C09": _query_performance,
     "C15": _testing,

@@ -233,3 +233,17 @@ def test_bare_file_names_are_checked_only_when_projects_commit_them(analyze: Ana
          "The README names `requirements-dev.txt`, which is not in the repository: add it or "
          "fix the text."),
     ]
+
+
+def test_file_names_in_prose_that_describe_other_things_are_not_checked(
+    analyze: Analyze,
+) -> None:
+    readme = (
+        "# Tasks API\n\nA FastAPI service that keeps a team's task lists with due dates, "
+        "written to learn SQLAlchemy and background jobs properly.\n\n"
+        "It never runs `setup.py` or a `conftest.py`, and there is no `requirements.txt`: "
+        "dependencies live in `pyproject.toml`.\nInstall with `pip install -e .` and start it "
+        "with `uvicorn main:app`.\n"
+    )
+    output = analyze({"README.md": readme, "LICENSE": LICENSE, "main.py": FASTAPI})
+    assert [r for r in rows(output) if r[0] == "RB1904"] == []

@@ -27,12 +27,12 @@ _FILE_EXTENSIONS = (
     ".bat", ".ps1", ".md", ".rst",
 )
 _FILE_NAMES = ("Makefile", "Dockerfile", "Procfile", "justfile")
-# A bare file name (no folder) is only checked when it is one a project commits, not one a
-# reader may be asked to create (`local_settings.py`, `docker-compose.override.yml`).
-_COMMITTED_NAME = re.compile(
-    r"requirements[\w.-]*\.(txt|in|lock)|[\w.-]+\.sh|manage\.py|Makefile|Dockerfile"
-    r"|(docker-)?compose\.ya?ml|pyproject\.toml|setup\.(py|cfg)|alembic\.ini|Procfile"
-    r"|tox\.ini|noxfile\.py|pytest\.ini|conftest\.py|(poetry|uv|Pipfile)\.lock|Pipfile"
+# A bare file name (no folder) in prose is only checked when it is one a reader is told to
+# use (a requirements file, a script); `setup.py` or `Dockerfile` in a sentence may describe
+# something else entirely, and commands that need them are checked anyway.
+_COMMITTED_NAME = re.compile(r"requirements[\w.-]*\.(txt|in|lock)|[\w.-]+\.sh")
+_HYPOTHETICAL = re.compile(
+    r"\b(no|not|never|instead|without|don't|doesn't|if|unless|or)\b", re.IGNORECASE
 )
 _CREATING_WORDS = re.compile(
     r"\b(creat\w*|generat\w*|will be|new file|renam\w*|touch|output|produc\w*|e\.g\.|such as"
@@ -253,6 +253,7 @@ def _file_span(walk: _Walk, readme: Readme, line: int, span: str) -> None:
     looks_like_file = span.endswith(_FILE_EXTENSIONS) or span in _FILE_NAMES
     if "/" not in span.removeprefix("./"):
         looks_like_file = bool(_COMMITTED_NAME.fullmatch(span.removeprefix("./")))
+        looks_like_file = looks_like_file and not _HYPOTHETICAL.search(text)
     if (
         " " in span
         or not looks_like_file

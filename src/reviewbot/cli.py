@@ -23,12 +23,11 @@ from rich.table import Table
 
 from reviewbot import __version__
 from reviewbot.live import LiveProgress
-from reviewbot.model import Report
-from reviewbot.pipeline import scan
+from reviewbot.pipeline import review
 from reviewbot.reporters import badge, render
 from reviewbot.reporters.json_report import ReportDecodeError, loads
 from reviewbot.rulebook import default_rulebook
-from reviewbot.settings import Settings, SettingsError, load_settings
+from reviewbot.settings import SettingsError, load_settings
 from reviewbot.source.checkout import SourceError
 
 app = typer.Typer(
@@ -104,8 +103,14 @@ def scan_command(
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     with _errors(debug):
         settings = load_settings(config, fail_under=fail_under, github_url=github_url, jobs=jobs)
-        report = _scan_with_progress(source, settings, live=not quiet and err.is_terminal)
-        text = render(report, output_format.value, color=_color_wanted(output is not None))
+        live = not quiet and err.is_terminal
+        with _progress(live) as progress, review(source, settings, progress=progress) as (
+            report,
+            root,
+        ):
+            text = render(
+                report, output_format.value, color=_color_wanted(output is not None), root=root
+            )
         if output is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
@@ -118,11 +123,13 @@ def scan_command(
         raise typer.Exit(1)
 
 
-def _scan_with_progress(source: str, settings: Settings, *, live: bool) -> Report:
+@contextlib.contextmanager
+def _progress(live: bool) -> Iterator[LiveProgress | None]:
     if not live:
-        return scan(source, settings)
+        yield None
+        return
     with LiveProgress(Console(stderr=True)) as progress:
-        return scan(source, settings, progress=progress)
+        yield progress
 
 
 @contextlib.contextmanager

@@ -211,15 +211,17 @@ def _stage(progress: Progress, text: str) -> Iterator[None]:
     yield
 
 
-def scan(
+@contextmanager
+def review(
     source: str,
     settings: Settings,
     *,
     rulebook: Rulebook | None = None,
     analyzers: Sequence[Analyzer] = ANALYZERS,
     progress: Progress | None = None,
-) -> Report:
-    """Review `source` (a folder, a git URL or owner/repo[@ref]) and grade it."""
+) -> Iterator[tuple[Report, Path]]:
+    """Review `source` and yield the Report with the checked-out folder it was made from, so
+    that reporters can quote code while a temporary clone still exists."""
     book = rulebook or default_rulebook()
     show: Progress = progress or _Silent()
     spec = resolve_source(source, settings)
@@ -231,9 +233,29 @@ def scan(
             runs = run_analyzers(analyzers, inventory, book, settings, show)
         else:
             runs = tuple(
-                AnalyzerRun(a.name, AnalyzerStatus.SKIPPED, 0.0, tuple(a.criteria),
-                            "not a Python backend repository")
+                AnalyzerRun(
+                    a.name,
+                    AnalyzerStatus.SKIPPED,
+                    0.0,
+                    tuple(a.criteria),
+                    "not a Python backend repository",
+                )
                 for a in analyzers
             )
         show.stage("grading")
-        return build_report(checked.display, inventory, runs, book, settings)
+        yield build_report(checked.display, inventory, runs, book, settings), checked.root
+
+
+def scan(
+    source: str,
+    settings: Settings,
+    *,
+    rulebook: Rulebook | None = None,
+    analyzers: Sequence[Analyzer] = ANALYZERS,
+    progress: Progress | None = None,
+) -> Report:
+    """Review `source` (a folder, a git URL or owner/repo[@ref]) and grade it."""
+    with review(
+        source, settings, rulebook=rulebook, analyzers=analyzers, progress=progress
+    ) as (report, _):
+        return report

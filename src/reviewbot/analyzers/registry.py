@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from reviewbot.analyzers import (
     advanced,
+    api_design,
     async_calls,
     bandit,
     ci,
@@ -36,6 +37,7 @@ ANALYZERS: tuple[Analyzer, ...] = (
     async_calls.ANALYZER,
     databases.ANALYZER,
     n_plus_one.ANALYZER,
+    api_design.ANALYZER,
     docker.ANALYZER,
     ci.ANALYZER,
     docs.ANALYZER,

@@ -216,6 +216,20 @@ def _documentation(score: float, facts: Facts) -> tuple[float, list[str]]:
     return score, notes
 
 
+def _validation(score: float, facts: Facts) -> tuple[float, list[str]]:
+    # Typed bodies and responses are what C11 asks for: up to 40% of the score rests on them.
+    shares = {
+        label: float(value)
+        for key, label in (("typed_response_share", "responses"), ("typed_body_share", "bodies"))
+        if isinstance(value := _fact(facts, "api", key), int | float)
+    }
+    if not shares:
+        return score, []
+    typed = sum(shares.values()) / len(shares)
+    notes = [f"{share:.0%} of API {label} typed" for label, share in shares.items()]
+    return score * (0.6 + 0.4 * typed), notes
+
+
 # Criterion-specific shaping by positive evidence; the rest are judged by findings alone.
 ADJUSTERS: dict[str, Callable[[float, Facts], tuple[float, list[str]]]] = {
     "C03": _typing,
@@ -226,6 +240,7 @@ ADJUSTERS: dict[str, Callable[[float, Facts], tuple[float, list[str]]]] = {
     "C19": _documentation,
     "C07": _databases,
     "C09": _query_performance,
+    "C11": _validation,
     "C15": _testing,
     "C16": _observability,
     "C20": _advanced,

@@ -13,6 +13,13 @@ import re
 from itertools import pairwise
 
 from reviewbot.analyzers import api_validation
+from reviewbot.analyzers.api_paths import (
+    UNCOUNTABLE,
+    VERB_METHODS,
+    path_without,
+    plural,
+    verb_segment,
+)
 from reviewbot.analyzers.api_responses import (
     answers,
     error_text,
@@ -28,80 +35,6 @@ from reviewbot.analyzers.routes import Route, RouteTable, extract_routes
 from reviewbot.model import AnalyzerOutput, Finding
 from reviewbot.rulebook import Rulebook
 
-# Verbs that repeat what the HTTP method already says (`/getUsers`, `/posts/{id}/delete`).
-_CRUD_VERBS = frozenset(
-    {
-        "get",
-        "create",
-        "update",
-        "delete",
-        "remove",
-        "add",
-        "fetch",
-        "list",
-        "edit",
-        "modify",
-        "change",
-        "insert",
-        "retrieve",
-        "destroy",
-        "make",
-        "save",
-        "find",
-    }
-)
-_ALONE_VERBS = frozenset(
-    {"create", "update", "delete", "remove", "add", "edit", "get", "list", "fetch", "destroy"}
-)
-_PLURAL_AFTER = frozenset(
-    {
-        "get",
-        "create",
-        "add",
-        "list",
-        "fetch",
-        "delete",
-        "remove",
-        "update",
-        "edit",
-        "retrieve",
-        "destroy",
-        "find",
-        "insert",
-        "make",
-    }
-)
-_UNCOUNTABLE = frozenset(
-    {
-        "me",
-        "auth",
-        "data",
-        "info",
-        "media",
-        "staff",
-        "news",
-        "series",
-        "feedback",
-        "health",
-        "status",
-        "search",
-        "admin",
-        "api",
-        "metadata",
-        "equipment",
-        "software",
-        "content",
-        "profile",
-    }
-)
-# The method a verb in a path stands for (`/posts/{id}/delete` -> DELETE /posts/{id}).
-_VERB_METHODS = {
-    **dict.fromkeys(("get", "list", "fetch", "retrieve", "find"), "GET"),
-    **dict.fromkeys(("create", "add", "insert", "make"), "POST"),
-    **dict.fromkeys(("update", "edit", "modify", "change", "save"), "PATCH"),
-    **dict.fromkeys(("delete", "remove", "destroy"), "DELETE"),
-}
-_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _VERSION = re.compile(r"^v\d+(\.\d+)?$")
 _PAGING_PARAMS = frozenset(
     {
@@ -128,42 +61,6 @@ _OPERATIONAL = re.compile(
 )
 
 
-def words(segment: str) -> list[str]:
-    return [w.lower() for w in _WORDS.findall(segment)]
-
-
-def plural(noun: str) -> str:
-    if noun.endswith("s"):
-        return noun
-    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        return noun[:-1] + "ies"
-    if noun.endswith(("x", "ch", "sh")):
-        return noun + "es"
-    return noun + "s"
-
-
-def _verb_segment(route: Route) -> tuple[int, str, str] | None:
-    """(segment position, verb, suggested segment) of the first verb segment of a path."""
-    segments = route.path.strip("/").split("/")
-    for position, segment in enumerate(segments):
-        if segment.startswith("{"):
-            continue
-        found = words(segment)
-        if len(found) > 1 and found[0] in _CRUD_VERBS:
-            noun = "-".join(found[1:])
-            return position, found[0], plural(noun) if found[0] in _PLURAL_AFTER else noun
-        if len(found) == 1 and found[0] in _ALONE_VERBS and position > 0 and segment.isalpha():
-            return position, found[0], ""
-    return None
-
-
-def _path_without(route: Route, position: int, replacement: str) -> str:
-    segments = route.path.strip("/").split("/")
-    segments[position : position + 1] = [replacement] if replacement else []
-    trailing = "/" if route.path.endswith("/") and segments else ""
-    return "/" + "/".join(segments) + trailing
-
-
 class _Checks:
     def __init__(self, book: Rulebook, table: RouteTable) -> None:
         self.book = book
@@ -177,12 +74,12 @@ class _Checks:
             self.findings.append(self.book.finding(rule, path, line, message))
 
     def verbs(self, route: Route) -> bool:
-        found = _verb_segment(route)
+        found = verb_segment(route)
         if found is None:
             return False
         position, verb, replacement = found
-        better = _path_without(route, position, replacement)
-        method = _VERB_METHODS.get(verb, route.method)
+        better = path_without(route, position, replacement)
+        method = VERB_METHODS.get(verb, route.method)
         if method == "PATCH" and route.method in ("PUT", "PATCH"):
             method = route.method
         self.add(
@@ -201,7 +98,7 @@ class _Checks:
             if not (following.startswith("{") and segment.isalpha() and segment.islower()):
                 continue
             named = param in ("id", "pk", "uuid", "slug") or param.startswith(segment + "_")
-            if named and not segment.endswith("s") and segment not in _UNCOUNTABLE:
+            if named and not segment.endswith("s") and segment not in UNCOUNTABLE:
                 better = route.path.replace(
                     f"/{segment}/{following}", f"/{plural(segment)}/{following}", 1
                 )

@@ -230,6 +230,24 @@ def _validation(score: float, facts: Facts) -> tuple[float, list[str]]:
     return score * (0.6 + 0.4 * typed), notes
 
 
+def _authentication(score: float, facts: Facts) -> tuple[float, list[str]]:
+    # Positive evidence: passwords stored with a password hash, mutating routes protected.
+    parts: list[float] = []
+    notes: list[str] = []
+    hashing = _fact(facts, "auth", "password_hashing")
+    if _fact(facts, "auth", "stores_passwords") is True and isinstance(hashing, list):
+        parts.append(1.0 if hashing else 0.0)
+        hashed = f"passwords hashed with {', '.join(hashing)}"
+        notes.append(hashed if hashing else "no password-hashing library")
+    share = _fact(facts, "auth", "protected_share")
+    if isinstance(share, int | float):
+        parts.append(float(share))
+        notes.append(f"{share:.0%} of mutating routes require authentication")
+    if not parts:
+        return score, []
+    return score * (0.5 + 0.5 * sum(parts) / len(parts)), notes
+
+
 # Criterion-specific shaping by positive evidence; the rest are judged by findings alone.
 ADJUSTERS: dict[str, Callable[[float, Facts], tuple[float, list[str]]]] = {
     "C03": _typing,
@@ -241,6 +259,7 @@ ADJUSTERS: dict[str, Callable[[float, Facts], tuple[float, list[str]]]] = {
     "C07": _databases,
     "C09": _query_performance,
     "C11": _validation,
+    "C12": _authentication,
     "C15": _testing,
     "C16": _observability,
     "C20": _advanced,

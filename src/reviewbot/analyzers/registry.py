@@ -20,6 +20,8 @@ from reviewbot.analyzers import (
     observability,
     radon,
     ruff,
+    secrets,
+    settings_check,
     testsuite,
     typing_coverage,
 )
@@ -44,4 +46,6 @@ ANALYZERS: tuple[Analyzer, ...] = (
     ci.ANALYZER,
     docs.ANALYZER,
     history.ANALYZER,
+    secrets.ANALYZER,
+    settings_check.ANALYZER,
 )

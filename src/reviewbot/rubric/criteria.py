@@ -248,6 +248,20 @@ def _authentication(score: float, facts: Facts) -> tuple[float, list[str]]:
     return score * (0.5 + 0.5 * sum(parts) / len(parts)), notes
 
 
+def _configuration(score: float, facts: Facts) -> tuple[float, list[str]]:
+    """Settings read from the environment are C14's positive evidence; without any, the
+    score stays below "strong"."""
+    sources = _fact(facts, "config", "env_sources")
+    if not isinstance(sources, list):
+        return score, []
+    if not sources:
+        return 0.75 * score, ["nothing read from the environment"]
+    notes = ["settings from the environment (" + ", ".join(map(str, sources)) + ")"]
+    if _fact(facts, "config", "env_example"):
+        notes.append("`.env.example` present")
+    return score, notes
+
+
 # Criterion-specific shaping by positive evidence; the rest are judged by findings alone.
 ADJUSTERS: dict[str, Callable[[float, Facts], tuple[float, list[str]]]] = {
     "C03": _typing,
@@ -259,6 +273,7 @@ ADJUSTERS: dict[str, Callable[[float, Facts], tuple[float, list[str]]]] = {
     "C07": _databases,
     "C09": _query_performance,
     "C11": _validation,
+    "C14": _configuration,
     "C12": _authentication,
     "C15": _testing,
     "C16": _observability,

@@ -6,9 +6,9 @@ textconv drivers, `core.pager`, `gpg.program` (run by `log.showSignature`), `cor
 (run by a lazy fetch from a promisor remote), hooks, aliases, and `include` paths that bring
 in more of the same. Every command here therefore
 
-- is plumbing or a read-only `log` with diffs that cannot call a driver (`--no-textconv
-  --no-ext-diff --no-show-signature`, no patches), never a command that refreshes the index,
-  checks files out or talks to a remote;
+- is plumbing or a read-only `log` whose diffs cannot call a driver (`--no-textconv
+  --no-ext-diff --no-show-signature`; patches only as text, `added_lines`), never a command
+  that refreshes the index, checks files out or talks to a remote;
 - passes `-c` overrides, which outrank the repository's own config, for every key above that
   could still be reached, and forbids every transport so nothing is fetched;
 - runs with an explicit `GIT_DIR`/`GIT_WORK_TREE` (so neither an inherited environment nor a
@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,6 +204,85 @@ def history(root: Path, limit: int = 200) -> list[CommitInfo]:
     if out is None:
         return []
     return _parse_log(out.decode("utf-8", errors="replace"))
+
+
+@dataclass(frozen=True, slots=True)
+class AddedLine:
+    """A line one commit added to one file (`line` numbers the file as of that commit)."""
+
+    sha: str
+    path: str
+    line: int
+    text: str
+
+
+# Files above this size are diffed as binary (no lines): minified bundles and data dumps.
+_PATCH_FILE_LIMIT = "512k"
+_HUNK = re.compile(rb"@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def added_lines(
+    root: Path, commits: Sequence[str], max_bytes: int = 20_000_000
+) -> list[AddedLine]:
+    """The lines `commits` (full shas, any order) added, as `log -p` shows them.
+
+    Diffs come without textconv or external diff drivers (a repository's `.gitattributes`
+    cannot make git run a program here), without rename detection, with no context lines;
+    merge commits add nothing of their own. At most `max_bytes` of patch text are read.
+    """
+    wanted = [sha for sha in commits if _SHA.fullmatch(sha)]
+    if not wanted:
+        return []
+    out = _git(
+        root,
+        "-c",
+        f"core.bigFileThreshold={_PATCH_FILE_LIMIT}",
+        "-c",
+        "core.quotePath=false",
+        "log",
+        "--no-walk=unsorted",
+        "--patch",
+        "--unified=0",
+        "--no-textconv",
+        "--no-ext-diff",
+        "--no-show-signature",
+        "--no-color",
+        "--no-renames",
+        "--diff-algorithm=myers",
+        "--diff-filter=AM",
+        "--format=%x1e%H",
+        *wanted,
+        "--",
+    )
+    return _parse_patches(out[:max_bytes]) if out else []
+
+
+def _parse_patches(out: bytes) -> list[AddedLine]:
+    found: list[AddedLine] = []
+    sha = path = ""
+    line = old_left = new_left = 0
+    for raw in out.split(b"\n"):
+        if old_left > 0 or new_left > 0:
+            # Inside a hunk the counts say which line is which, whatever its text.
+            if raw.startswith(b"-"):
+                old_left -= 1
+            elif raw.startswith(b"+"):
+                new_left -= 1
+                if path:
+                    found.append(AddedLine(sha, path, line, raw[1:].decode("utf-8", "replace")))
+                line += 1
+            continue
+        if raw.startswith(b"\x1e"):
+            sha, path = raw[1:].decode("ascii", "replace"), ""
+        elif raw.startswith(b"+++ "):
+            # git ends a name holding a space with a tab, and quotes unusual names.
+            target = raw[4:].rstrip(b"\t").strip(b'"')
+            path = os.fsdecode(target[2:]) if target.startswith(b"b/") else ""
+        elif hunk := _HUNK.match(raw):
+            old_left = int(hunk[1]) if hunk[1] is not None else 1
+            line = int(hunk[2])
+            new_left = int(hunk[3]) if hunk[3] is not None else 1
+    return found
 
 
 def _parse_log(text: str) -> list[CommitInfo]:

@@ -40,6 +40,8 @@ _SECRET_SETTERS: Final = frozenset({"app", "application", "settings", "config", 
 _LOGGERS: Final = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
 # Every secret name (`is_secret_name`) contains one of these: modules without any are skipped.
 _SECRET_WORDS: Final = re.compile(r"pass|pwd|secret|token|key|credential", re.IGNORECASE)
+# snake_case words or a dotted module path: a name, not a secret.
+_IDENTIFIER: Final = re.compile(r"[a-z]+(?:[_.][a-z]+)+")
 # A value written out, not an expression (`os.environ["X"]`, `secrets.token_hex(32)`).
 _LITERAL: Final = re.compile(r"[^\s()\[\]]+")
 _NOTEBOOK_ASSIGN: Final = re.compile(
@@ -331,10 +333,10 @@ def _literals(nodes: Statements) -> Iterator[tuple[ast.stmt | ast.expr, str, str
             continue
         for key, item in zip(literal.keys, literal.values, strict=True):
             key_text, value = _str_value(key), _str_value(item)
-            # Settings-style keys only (`"PASSWORD"` in `DATABASES`): lowercase keys are as
-            # often lookup tables (`{"make_password": "django"}`) as configuration.
+            # Settings-style keys only (`"PASSWORD"` in `DATABASES`), and values that are not
+            # names: dicts are as often lookup tables (`{"JWT_SECRET_KEY": "flask_jwt"}`).
             if key_text and key_text.isupper() and value and is_secret_name(key_text) and (
-                not is_placeholder(value, key=key_text)
+                not is_placeholder(value, key=key_text) and not _IDENTIFIER.fullmatch(value)
             ):
                 yield item, key_text, value
 

@@ -180,3 +180,16 @@ def test_the_rubric_credits_logging_health_and_telemetry() -> None:
                               "web_app": False, "health_endpoint": None}}
     assert adjust(50.0, bare) == (30.0, [])
     assert adjust(70.0, {}) == (70.0, [])
+
+
+def test_a_probe_mounted_under_a_router_prefix_is_found_through_the_route_table(
+    analyze: Callable[[Files], AnalyzerOutput],
+) -> None:
+    app = (
+        'from fastapi import APIRouter, FastAPI\n\nrouter = APIRouter(prefix="/health")\n\n'
+        '@router.get("")\ndef health():\n    return {}\n\n'
+        "app = FastAPI()\napp.include_router(router)\n"
+    )
+    output = analyze({"main.py": app})
+    assert rows(output) == []
+    assert output.facts["health_endpoint"] == "main.py:5 /health"

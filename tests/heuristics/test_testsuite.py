@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from reviewbot.analyzers import testsuite
 from reviewbot.analyzers.base import ScanContext
 from reviewbot.analyzers.test_discovery import find_suite, read_pytest_config
+from reviewbot.analyzers.test_endpoints import match_score
+from reviewbot.analyzers.test_endpoints import tested_routes as routes_called
 from reviewbot.analyzers.test_quality import ClientCall, Judge
 from reviewbot.model import AnalyzerOutput
 from reviewbot.rubric.criteria import ADJUSTERS
@@ -25,6 +28,12 @@ EXAMPLES = HERE.parents[1] / "examples"
 APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
 
 Row = tuple[str, str, int | None, str]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
 
 
 def fixture(name: str) -> str:
@@ -78,6 +87,22 @@ def asserts_nothing(path: str, line: int, test: str, request: str) -> Row:
     )
 
 
+def untested(path: str, line: int, endpoint: str, handler: str) -> Row:
+    return (
+        "RB1505", path, line,
+        f"`{endpoint}` (`{handler}`) is never called by a test: add one that checks its status "
+        "code and body, and its error cases.",
+    )
+
+
+def untested_only_by(path: str, line: int, endpoint: str, handler: str) -> Row:
+    return (
+        "RB1505", path, line,
+        f"`{endpoint}` (`{handler}`) is only called from `tests/check_users.py`, which pytest "
+        "never collects: rename that file so its tests run.",
+    )
+
+
 NETWORK = (
     "for real: the test is slow and fails whenever the network or that service is down. Fake "
     "the call (`respx`, `responses`, or a client injected through a fixture)."
@@ -102,6 +127,16 @@ def test_learner_example_shows_every_planted_testing_mistake() -> None:
          "module) is built once at import time, so every test shares one app and its real "
          "database. Build the client in a fixture in `tests/conftest.py`, on a test database "
          "(override the database dependency)."),
+        untested_only_by("main.py", 108, "POST /createUser", "create_user"),
+        untested_only_by("main.py", 124, "POST /login", "login"),
+        untested("main.py", 137, "GET /getUser/{user_id}", "get_user"),
+        untested("main.py", 146, "GET /getUsers", "get_users"),
+        untested("main.py", 152, "POST /changePassword", "change_password"),
+        untested("main.py", 180, "GET /getPost/{post_id}", "get_post"),
+        untested("main.py", 193, "POST /createPost", "create_post"),
+        untested("main.py", 214, "PUT /updatePost/{post_id}", "update_post"),
+        untested("main.py", 233, "DELETE /deletePost/{post_id}", "delete_post"),
+        untested("main.py", 244, "GET /search", "search_posts"),  # 10 shown, 6 more in facts
     ]
     assert output.facts == {
         "test_functions": 2,
@@ -114,10 +149,13 @@ def test_learner_example_shows_every_planted_testing_mistake() -> None:
         "error_path_tests": 0,
         "uncollected_tests": 2,
         "uncollected_files": ["tests/check_users.py"],
-        "client_calls": 4,
+        "client_calls": 2,  # the requests of the uncollected file never run
         "coverage_configured": False,
         "coverage_config": None,
         "pytest_config": None,
+        "endpoints": 18,
+        "endpoints_tested": 2,
+        "unresolved_requests": 0,
     }
 
 
@@ -135,10 +173,13 @@ def test_good_example_is_silent_and_shows_its_evidence() -> None:
         "error_path_tests": 14,
         "uncollected_tests": 0,
         "uncollected_files": [],
-        "client_calls": 55,
+        "client_calls": 63,
         "coverage_configured": True,
         "coverage_config": "pyproject.toml",
         "pytest_config": "pyproject.toml",
+        "endpoints": 14,
+        "endpoints_tested": 14,
+        "unresolved_requests": 0,
     }
 
 
@@ -358,6 +399,39 @@ def test_a_shared_client_on_an_overridden_database_is_not_reported(
     assert rows(analyze({"app/main.py": APP, "tests/test_home.py": module})) == []
 
 
+def test_flask_blueprint_routes_the_tests_never_call(
+    analyze: Callable[[Files], AnalyzerOutput],
+) -> None:
+    output = analyze(
+        {
+            "app/__init__.py": fixture("flask_app"),
+            "tests/conftest.py": fixture("flask_conftest"),
+            "tests/helpers.py": fixture("flask_helpers"),
+            "tests/test_posts.py": fixture("flask_tests"),
+        }
+    )
+    # `/posts/{}` is the `<int:post_id>` route, not `/posts/drafts`
+    assert [r for r in rows(output) if r[0] == "RB1505"] == [
+        untested("app/__init__.py", 21, "DELETE /posts/{post_id}", "delete_post"),
+        untested("app/__init__.py", 26, "GET /posts/drafts", "drafts"),
+    ]
+    facts = output.facts
+    assert [facts[k] for k in ("endpoints", "endpoints_tested", "unresolved_requests")] == [5, 3, 0]
+
+
+def test_untested_endpoints_are_not_reported_when_a_request_is_unresolved(
+    analyze: Callable[[Files], AnalyzerOutput],
+) -> None:
+    test_module = (
+        "import pytest\n\n@pytest.mark.parametrize('url', ['/posts', '/posts/1'])\n"
+        "def test_pages(client, url):\n    assert client.get(url).status_code == 200\n"
+    )
+    output = analyze({"app/__init__.py": fixture("flask_app"), "tests/test_pages.py": test_module})
+    assert rows(output) == []
+    facts = output.facts
+    assert [facts[k] for k in ("endpoints", "endpoints_tested", "unresolved_requests")] == [5, 0, 1]
+
+
 # -- network, fixtures, coverage ---------------------------------------------------------------
 
 
@@ -445,3 +519,37 @@ def test_the_rubric_weighs_substance_endpoints_and_practices() -> None:
     score, notes = adjust(100.0, partial)
     assert round(score, 6) == round(100 * (0.4 + 0.6 * 0.75) * 0.9, 6)
     assert notes[-1] == "no coverage"
+
+
+# -- requests against routes -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("requested", "declared", "score"),
+    [
+        ("/posts", "/posts/", 2),
+        ("/", "/", 0),
+        ("/posts/999", "/posts/{post_id}", 3),
+        ("/posts/{}", "/posts/{post_id}", 4),
+        ("/posts/{}", "/posts/drafts", 3),
+        ("/posts/{}-draft", "/posts/{slug}", 3),
+        ("/posts/{}-draft", "/posts/old-draft", 3),
+        ("/posts/{}-draft", "/posts/latest", None),
+        ("{}/comments", "/api/v1/posts/{post_id}/comments", 2),
+        ("/posts", "/api/posts", None),
+        ("/posts/1/comments", "/posts/{post_id}", None),
+    ],
+)
+def test_requested_paths_match_route_paths(
+    requested: str, declared: str, score: int | None
+) -> None:
+    assert match_score(requested, declared) == score
+
+
+def test_the_closest_route_is_the_one_tested() -> None:
+    routes = [Route("GET", "/users/me"), Route("GET", "/users/{user_id}"), Route("POST", "/users")]
+    call = ClientCall("GET", "/users/{}", None, 1)
+    assert routes_called(routes, [call]) == {1}
+    assert routes_called(routes, [ClientCall("GET", "/users/me", None, 2)]) == {0}
+    assert routes_called(routes, [ClientCall("POST", "/{}", None, 3)]) == set()  # unresolved
+    assert routes_called(routes, [ClientCall("GET", None, "user-list", 4)]) == set()

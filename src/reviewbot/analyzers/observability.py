@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from reviewbot.analyzers.base import ScanContext
+from reviewbot.analyzers.routes import extract_routes
 from reviewbot.model import JSON, AnalyzerOutput, Finding, Severity
 from reviewbot.source.inventory_model import Inventory, ModuleRole, PythonModule
 
@@ -237,6 +238,13 @@ def observe(inv: Inventory) -> Observations:
     for module in inv.modules:
         if module.role in (ModuleRole.APP, ModuleRole.SCRIPT):
             _ModuleWalk(module, seen).run()
+    if not seen.health:
+        # Probes mounted under a router prefix (`APIRouter(prefix="/health")` + `@get("")`).
+        seen.health += [
+            (route.file, route.line, route.path)
+            for route in extract_routes(inv).routes
+            if route.method == "GET" and _HEALTH_PATH.match(route.path)
+        ]
     return seen
 
 

@@ -13,7 +13,7 @@ import configparser
 import fnmatch
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -152,6 +152,22 @@ class Where:
     unknown: frozenset[str] = frozenset()
     # Methods of the class being read (with its local bases'), for `self.helper(...)`.
     methods: dict[str, FunctionNode] = field(default_factory=dict)
+    # Names assigned exactly once in the function being read (`url = f"/posts/{post.id}"`).
+    local_values: dict[str, ast.expr] = field(default_factory=dict)
+
+    def inside(self, function: FunctionNode) -> Where:
+        """The same place, seen from inside `function`: its single-assignment locals known."""
+        assigned: dict[str, list[ast.expr]] = {}
+        for node in ast.walk(function):
+            target = node.targets[0] if isinstance(node, ast.Assign) else None
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(target, ast.Name)
+            ):
+                assigned.setdefault(target.id, []).append(node.value)
+        values = {name: found[0] for name, found in assigned.items() if len(found) == 1}
+        return replace(self, local_values=values)
 
     @classmethod
     def in_class(cls, scope: ModuleScope, node: ast.ClassDef) -> Where:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 
 from reviewbot.analyzers.test_discovery import (
@@ -114,6 +114,9 @@ class Resolver:
         return (left or "{}") + (right or "{}")
 
     def _name(self, name: str, where: Where, depth: int) -> str | None:
+        if name in where.local_values:
+            local = replace(where, local_values={})  # a local's value reads module names
+            return self.text(where.local_values[name], local, depth + 1)
         if name in where.unknown:
             return None
         found = self.index.constant(where.scope, name)
@@ -208,9 +211,16 @@ def client_call(call: ast.Call, resolver: Resolver, where: Where) -> ClientCall 
         return ClientCall(method.upper(), None, name, call.lineno)
     text = resolver.text(target, where)
     path = normalise_path(text) if text is not None else None
-    if path is None:
+    if path is None and not _client_like(func.value):
         return None
+    # A client's request to a path that can't be resolved still counts, path unknown.
     return ClientCall(method.upper(), path, None, call.lineno)
+
+
+def _client_like(receiver: ast.expr) -> bool:
+    """`client`, `self.client`, `api_client`, `async_client`, `ac`: a test client by name."""
+    name = receiver.id if isinstance(receiver, ast.Name) else getattr(receiver, "attr", "")
+    return "client" in name.lower() or name == "ac"
 
 
 def _is_response_source(value: ast.expr, resolver: Resolver, where: Where) -> bool:
@@ -289,6 +299,7 @@ class Judge:
         return self._verdicts[key]
 
     def _judge(self, test: FunctionNode, where: Where) -> Verdict:
+        where = where.inside(test)
         nodes = list(ast.walk(test))
         responses = {
             target.id
@@ -402,14 +413,19 @@ class Judge:
     def client_calls(self, module: PythonModule) -> list[ClientCall]:
         """Every test-client request in a test module: tests, fixtures and helpers alike."""
         scope = self.index.scopes[module.path]
-        calls: list[ClientCall] = []
+        # One request per call site; read from inside its innermost function, its locals known.
+        found: dict[tuple[int, int], ClientCall] = {}
         for owner, where in _owners(module, scope):
-            for node in ast.walk(owner):
-                if isinstance(node, ast.Call):
-                    found = client_call(node, self.resolver, where)
-                    if found is not None:
-                        calls.append(found)
-        return sorted(set(calls), key=lambda c: (c.line, c.method, c.path or "", c.url_name or ""))
+            places = [(owner, where)] + [
+                (fn, where.inside(fn)) for fn in ast.walk(owner) if isinstance(fn, FunctionNode)
+            ]
+            for place, seen_from in places:
+                for node in ast.walk(place):
+                    if isinstance(node, ast.Call):
+                        call = client_call(node, self.resolver, seen_from)
+                        if call is not None:
+                            found[(node.lineno, node.col_offset)] = call
+        return sorted(found.values(), key=lambda c: (c.line, c.method, c.path or ""))
 
 
 def _owners(module: PythonModule, scope: ModuleScope) -> Iterator[tuple[ast.AST, Where]]:

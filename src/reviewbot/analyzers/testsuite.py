@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from reviewbot.analyzers.base import ScanContext
+from reviewbot.analyzers.routes import extract_routes
 from reviewbot.analyzers.test_discovery import (
     CollectedTest,
     PytestConfig,
@@ -25,6 +26,7 @@ from reviewbot.analyzers.test_discovery import (
     coverage_evidence,
     find_suite,
 )
+from reviewbot.analyzers.test_endpoints import is_resolved, tested_routes
 from reviewbot.analyzers.test_quality import (
     AUTH_STATUSES,
     ERROR_STATUSES,
@@ -78,6 +80,8 @@ def _missed_finding(
 def _request_text(call: ClientCall | None) -> str:
     if call is None:
         return ""
+    if call.path is None and call.url_name is None:
+        return f"its `{call.method}` request"
     target = call.path if call.path is not None else f"reverse({call.url_name!r})"
     return f"`{call.method} {target}`"
 
@@ -110,9 +114,10 @@ def _hollow_finding(
 
 
 def _first_call(judge: Judge, test: CollectedTest) -> ClientCall | None:
+    where = test.where.inside(test.node)
     for node in ast.walk(test.node):
         if isinstance(node, ast.Call):
-            found = client_call(node, judge.resolver, test.where)
+            found = client_call(node, judge.resolver, where)
             if found is not None:
                 return found
     return None
@@ -265,7 +270,19 @@ class SuiteAnalyzer:
                 findings.append(_hollow_finding(ctx, test, verdict, _first_call(judge, test)))
         findings += _network_findings(ctx, suite, judge)
         findings += _fixture_finding(ctx, suite)
-        return AnalyzerOutput(tuple(findings), _facts(ctx, suite, judge, verdicts))
+        # Requests made by modules that run: not by test files no runner collects.
+        calls = [
+            call
+            for path, scope in sorted(suite.index.scopes.items())
+            if path not in suite.missed
+            for call in judge.client_calls(scope.module)
+        ]
+        missed_calls = {
+            path: judge.client_calls(suite.index.scopes[path].module) for path in suite.missed
+        }
+        endpoints, untested = _endpoint_coverage(ctx, suite, calls, missed_calls)
+        facts = {**_facts(ctx, suite, verdicts, calls), **endpoints}
+        return AnalyzerOutput(tuple(findings + untested), facts)
 
 
 def _returns_value(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -288,14 +305,61 @@ def _skipped(test: CollectedTest) -> bool:
     return any(ast.unparse(d).split("(")[0].endswith(".skip") for d in test.node.decorator_list)
 
 
+def _endpoint_coverage(
+    ctx: ScanContext,
+    suite: Suite,
+    calls: list[ClientCall],
+    missed_calls: dict[str, list[ClientCall]],
+) -> tuple[dict[str, JSON], list[Finding]]:
+    """Facts on the routes the tests call, and one finding per untested route (capped) when
+    every request the tests make could be resolved: otherwise the count is only a floor."""
+    routes = sorted(extract_routes(ctx.inventory).routes, key=lambda r: (r.file, r.line, r.method))
+    if not routes:
+        return {}, []
+    tested = tested_routes(routes, calls)
+    unresolved = sum(1 for call in calls if not is_resolved(call))
+    facts: dict[str, JSON] = {
+        "endpoints": len(routes),
+        "endpoints_tested": len(tested),
+        "unresolved_requests": unresolved,
+    }
+    if not suite.collected or unresolved:
+        return facts, []
+    # Routes only uncollected test files call: the fix is to make those files run.
+    only_missed = {
+        i: path
+        for path, found in sorted(missed_calls.items(), reverse=True)
+        for i in tested_routes(routes, found)
+    }
+    findings: list[Finding] = []
+    for i, route in enumerate(routes):
+        if i in tested or len(findings) == MAX_UNTESTED:
+            continue
+        endpoint = f"`{route.method} {route.path}` (`{route.handler}`)"
+        if i in only_missed:
+            message = (
+                f"{endpoint} is only called from `{only_missed[i]}`, which pytest never "
+                "collects: rename that file so its tests run."
+            )
+        else:
+            message = (
+                f"{endpoint} is never called by a test: add one that checks its status code "
+                "and body, and its error cases."
+            )
+        findings.append(ctx.rulebook.finding("RB1505", route.file, route.line, message))
+    return facts, findings
+
+
 def _facts(
-    ctx: ScanContext, suite: Suite, judge: Judge, verdicts: list[tuple[CollectedTest, Verdict]]
+    ctx: ScanContext,
+    suite: Suite,
+    verdicts: list[tuple[CollectedTest, Verdict]],
+    calls: list[ClientCall],
 ) -> dict[str, JSON]:
     inv = ctx.inventory
     collected = {(t.path, t.name) for t in suite.collected}
     judged = [(t, v) for t, v in verdicts if (t.path, t.name) in collected]
     modules = [s.module for s in suite.index.scopes.values()]
-    calls = [c for m in modules for c in judge.client_calls(m)]
     coverage = coverage_evidence(inv, suite.config)
     return {
         "test_functions": len(suite.collected),

@@ -92,7 +92,8 @@ def run_on(root: Path, *, is_git: bool = False) -> AnalyzerOutput:
 
 
 def analyze(tmp_path: Path, files: Files) -> list[Row]:
-    return rows(run_on(write_tree(tmp_path / "repo", files)))
+    """Findings on a checkout of `files` (said to be committed; it has no history)."""
+    return rows(run_on(write_tree(tmp_path / "repo", files), is_git=True))
 
 
 def rows(output: AnalyzerOutput) -> list[Row]:
@@ -253,6 +254,18 @@ def test_committed_env_file(tmp_path: Path) -> None:
          + fix_of(".env")),
         ("RB1302", "info", ".env", 5, f"`SECRET_KEY` {placeholder}"),
         ("RB1302", "info", ".env", 8, f"`LOCAL_DB` {placeholder}"),
+    ]
+
+
+def test_a_plain_folder_is_not_said_to_be_committed(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "repo", {"main.py": APP, ".env": f"JWT_SECRET={SECRET}\n",
+                                          "README.md": f"`KEY={OPENAI}`\n"})
+    assert rows(run_on(root, is_git=False)) == [
+        ("RB1302", "error", ".env", 1,
+         "`JWT_SECRET` in `.env` is a real-looking secret (`kJ8v…L6pD`): " + fix_of(".env")),
+        ("RB1303", "error", "README.md", 1,
+         "An OpenAI API key (`sk-p…VxYz`) is written in `README.md`: revoke it and pass it in "
+         "from the environment or the CI's secret store."),
     ]
 
 

@@ -16,6 +16,12 @@ from pathlib import PurePosixPath
 from typing import Final
 
 from reviewbot.analyzers.base import ScanContext
+from reviewbot.analyzers.secret_code import (
+    call_name,
+    env_fallbacks,
+    printed_secrets,
+    secret_literals,
+)
 from reviewbot.analyzers.secret_history import history_findings
 from reviewbot.analyzers.secret_patterns import (
     SecretHit,
@@ -25,7 +31,7 @@ from reviewbot.analyzers.secret_patterns import (
     is_secret_name,
     key_value,
 )
-from reviewbot.analyzers.statement_walk import Scope, Statements, walk_statements
+from reviewbot.analyzers.statement_walk import walk_statements
 from reviewbot.model import AnalyzerOutput, Finding, Severity
 from reviewbot.rulebook import Rulebook
 from reviewbot.secrets_mask import mask_secret
@@ -36,12 +42,8 @@ ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 # Text files read for provider-format secrets, beyond code and configuration.
 _MAX_TEXT: Final = 1_000_000
 _BUDGET: Final = 50_000_000
-_SECRET_SETTERS: Final = frozenset({"app", "application", "settings", "config", "conf"})
-_LOGGERS: Final = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
 # Every secret name (`is_secret_name`) contains one of these: modules without any are skipped.
 _SECRET_WORDS: Final = re.compile(r"pass|pwd|secret|token|key|credential", re.IGNORECASE)
-# snake_case words or a dotted module path: a name, not a secret.
-_IDENTIFIER: Final = re.compile(r"[a-z]+(?:[_.][a-z]+)+")
 # A value written out, not an expression (`os.environ["X"]`, `secrets.token_hex(32)`).
 _LITERAL: Final = re.compile(r"[^\s()\[\]]+")
 _NOTEBOOK_ASSIGN: Final = re.compile(
@@ -54,9 +56,18 @@ class _Scan:
     """Findings so far, and every secret value seen in the files (for the history scan)."""
 
     book: Rulebook
+    # A plain folder (not a git checkout) may hold files that were never committed.
+    is_git: bool = True
     findings: list[Finding] = field(default_factory=list)
     values: set[str] = field(default_factory=set)
     seen: set[tuple[str, int]] = field(default_factory=set)
+
+    def the(self, path: str) -> str:
+        return f"the committed `{path}`" if self.is_git else f"`{path}`"
+
+    @property
+    def written(self) -> str:
+        return "committed" if self.is_git else "written"
 
     def add(self, rule: str, path: str, line: int, severity: Severity, message: str) -> None:
         # One finding per line: a key and a URL on the same line are one mistake to fix.
@@ -101,12 +112,12 @@ def _env_value(scan: _Scan, path: str, line: int, key: str | None, hit: SecretHi
     name = f"`{key}`" if key else f"Line {line}"
     if hit.placeholder:
         scan.add("RB1302", path, line, INFO,
-                 f"{name} in the committed `{path}` is a placeholder: nothing leaked, but name "
+                 f"{name} in {scan.the(path)} is a placeholder: nothing leaked, but name "
                  "the file `.env.example` so real values never follow it into git.")
         return
     what = hit.describe() if hit.kind != "secret" else f"a real-looking secret (`{hit.masked}`)"
     scan.add("RB1302", path, line, ERROR,
-             f"{name} in the committed `{path}` is {what}: {hit.remedy}, `git rm --cached "
+             f"{name} in {scan.the(path)} is {what}: {hit.remedy}, `git rm --cached "
              f"{path}`, and commit a `.env.example` with placeholders instead.")
 
 
@@ -121,7 +132,7 @@ def _config_file(scan: _Scan, repo_file: RepoFile, text: str) -> None:
     for hit in hits:
         if not hit.placeholder:
             scan.add("RB1303", path, hit.line, INFO if in_tests else ERROR,
-                     f"{_cap(hit.describe())} is committed in `{path}`: {hit.remedy} and pass "
+                     f"{_cap(hit.describe())} is {scan.written} in `{path}`: {hit.remedy} and pass "
                      "it in from the environment or the CI's secret store.")
     if repo_file.kind in (FileKind.DOC, FileKind.OTHER) or in_tests:
         return
@@ -247,20 +258,20 @@ def _python_module(scan: _Scan, module: PythonModule) -> None:
     ):
         return
     nodes = walk_statements(module, _SECRET_WORDS)
-    for node, name, value in _literals(nodes):
+    for node, name, value in secret_literals(nodes):
         scan.values.add(value)
         _named_literal(scan, module, node, name, value)
-    for node, name, value in _env_fallbacks(nodes.calls):
+    for node, name, value in env_fallbacks(nodes.calls):
         scan.values.add(value)
         if not is_placeholder(value, key=name):
             scan.add("RB1301", module.path, node.lineno, WARNING,
                      f"`{name}` falls back to a hardcoded secret (`{mask_secret(value)}`) when "
                      "the variable is unset: drop the default so a missing secret stops the "
                      "app at startup, and rotate this value.")
-    for node, shown in _printed_secrets(nodes.calls):
+    for node, shown in printed_secrets(nodes.calls):
         severity = WARNING if role is ModuleRole.APP else INFO
         scan.add("RB1306", module.path, node.lineno, severity,
-                 f"`{_call_name(node)}` writes `{shown}` to the output: logs and terminals are "
+                 f"`{call_name(node)}` writes `{shown}` to the output: logs and terminals are "
                  "read by many people; log that the event happened, never the secret itself.")
 
 
@@ -283,124 +294,6 @@ def _named_literal(
              f"{shown} is {what}: read it from the environment "
              f"(`os.environ[\"{variable}\"]` or a settings class) and rotate it, the old "
              "value stays in the git history.")
-
-
-def _str_value(node: ast.expr | None) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value if node.value and " " not in node.value.strip() else None
-    return None
-
-
-def _target_name(target: ast.expr, in_function: bool) -> str | None:
-    """The setting a target names: `SECRET_KEY`, `app.secret_key`, `app.config["SECRET_KEY"]`.
-    Inside functions only settings of an app or config object count (not local variables)."""
-    if isinstance(target, ast.Name) and not in_function:
-        return target.id
-    if isinstance(target, ast.Attribute):
-        owner = target.value
-        if not in_function or (isinstance(owner, ast.Name) and owner.id in _SECRET_SETTERS):
-            return target.attr
-    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
-        key = target.slice.value
-        owner = target.value
-        settings = (isinstance(owner, ast.Attribute) and owner.attr in ("config", "environ")) or (
-            isinstance(owner, ast.Name) and owner.id in _SECRET_SETTERS
-        )
-        return key if isinstance(key, str) and (settings or not in_function) else None
-    return None
-
-
-def _assigned(
-    node: ast.Assign | ast.AnnAssign, in_function: bool
-) -> Iterator[tuple[ast.stmt, str, str]]:
-    value = _str_value(node.value)
-    if value is None:
-        return
-    for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-        name = _target_name(target, in_function)
-        if name is not None and is_secret_name(name):
-            yield node, name, value
-
-
-def _literals(nodes: Statements) -> Iterator[tuple[ast.stmt | ast.expr, str, str]]:
-    """Secret-named settings assigned a string literal at module and class level (and app or
-    config settings anywhere), and the secret-named entries of dict literals outside
-    functions (`DATABASES = {"default": {"PASSWORD": "..."}}`)."""
-    for statement, scope in nodes.assigns:
-        yield from _assigned(statement, scope is Scope.FUNCTION)
-    for literal, scope in nodes.dicts:
-        if scope is Scope.FUNCTION:
-            continue
-        for key, item in zip(literal.keys, literal.values, strict=True):
-            key_text, value = _str_value(key), _str_value(item)
-            # Settings-style keys only (`"PASSWORD"` in `DATABASES`), and values that are not
-            # names: dicts are as often lookup tables (`{"JWT_SECRET_KEY": "flask_jwt"}`).
-            if key_text and key_text.isupper() and value and is_secret_name(key_text) and (
-                not is_placeholder(value, key=key_text) and not _IDENTIFIER.fullmatch(value)
-            ):
-                yield item, key_text, value
-
-
-def _env_fallbacks(calls: list[ast.Call]) -> Iterator[tuple[ast.Call, str, str]]:
-    """`os.getenv("SECRET_KEY", "...")`, `os.environ.get(...)`, `config(..., default=...)`."""
-    for node in calls:
-        if not node.args:
-            continue
-        name = _str_value(node.args[0])
-        if not _reads_env(node.func) or name is None or not is_secret_name(name):
-            continue
-        default = node.args[1] if len(node.args) > 1 else None
-        default = next((k.value for k in node.keywords if k.arg == "default"), default)
-        value = _str_value(default)
-        if value is not None:
-            yield node, name, value
-
-
-def _reads_env(func: ast.expr) -> bool:
-    """`os.getenv`, `getenv`, `os.environ.get`, decouple's `config`, django-environ's `env`
-    and `env.str`."""
-    if isinstance(func, ast.Name):
-        return func.id in ("getenv", "config", "env")
-    if not isinstance(func, ast.Attribute):
-        return False
-    owner = func.value
-    owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
-    return func.attr == "getenv" or (func.attr, owner_name) in (("get", "environ"), ("str", "env"))
-
-
-def _call_name(node: ast.Call) -> str:
-    func = node.func
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        return f"{func.value.id}.{func.attr}"
-    return func.id if isinstance(func, ast.Name) else "print"
-
-
-def _printed_secrets(calls: list[ast.Call]) -> Iterator[tuple[ast.Call, str]]:
-    """`print(..., token)`, `logger.info("%s", user.password)`, `print(f"{api_key}")`."""
-    for node in calls:
-        func = node.func
-        is_print = isinstance(func, ast.Name) and func.id == "print"
-        is_log = isinstance(func, ast.Attribute) and func.attr in _LOGGERS and (
-            isinstance(func.value, ast.Name) and "log" in func.value.id.lower()
-        )
-        if not (is_print or is_log):
-            continue
-        for arg in node.args:
-            values = [v.value for v in arg.values if isinstance(v, ast.FormattedValue)] if (
-                isinstance(arg, ast.JoinedStr)
-            ) else [arg]
-            shown = next((s for v in values if (s := _secret_expr(v))), None)
-            if shown:
-                yield node, shown
-                break
-
-
-def _secret_expr(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name) and is_secret_name(node.id):
-        return node.id
-    if isinstance(node, ast.Attribute) and is_secret_name(node.attr):
-        return ast.unparse(node)
-    return None
 
 
 # --- the analyzer -----------------------------------------------------------------------
@@ -432,7 +325,7 @@ class SecretsAnalyzer:
     criteria = ("C13",)
 
     def run(self, ctx: ScanContext) -> AnalyzerOutput:
-        scan = _Scan(ctx.rulebook)
+        scan = _Scan(ctx.rulebook, ctx.inventory.is_git)
         for module in ctx.inventory.modules:
             _python_module(scan, module)
         _scan_files(ctx, scan)

@@ -25,7 +25,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,8 +108,11 @@ def _environment(root: Path, dot_git: Path) -> dict[str, str]:
     }
 
 
-def _git(root: Path, *args: str) -> bytes | None:
-    """Run one read-only git command in `root`; its stdout, or None when it fails."""
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes | None:
+    """Run one read-only git command in `root`; its stdout, or None when it fails.
+
+    `stdin` feeds commands that read their requests from standard input (`cat-file --batch`).
+    """
     root = root.absolute()
     dot_git = _dot_git(root)
     if dot_git is None:
@@ -118,14 +122,19 @@ def _git(root: Path, *args: str) -> bytes | None:
         command += ["-c", f"{key}={value}"]
     command += args
     try:
-        status, stdout, stderr = Git(str(root)).execute(
-            command,
-            with_extended_output=True,
-            with_exceptions=False,
-            stdout_as_string=False,
-            kill_after_timeout=READ_TIMEOUT,
-            env=_environment(root, dot_git),
-        )
+        with tempfile.TemporaryFile() as feed:
+            # A file rather than a pipe: nothing can block on a full pipe buffer.
+            feed.write(stdin or b"")
+            feed.seek(0)
+            status, stdout, stderr = Git(str(root)).execute(
+                command,
+                with_extended_output=True,
+                with_exceptions=False,
+                stdout_as_string=False,
+                kill_after_timeout=READ_TIMEOUT,
+                env=_environment(root, dot_git),
+                istream=feed if stdin is not None else None,
+            )
     except GitCommandNotFound:
         _log.warning("git is not installed; %s is read as a plain folder", root)
         return None
@@ -322,3 +331,102 @@ def _parse_log(text: str) -> list[CommitInfo]:
             counts[2] += int(deleted) if deleted.isdigit() else 0
     flush()
     return commits
+
+
+# Reading one commit's files without checking them out. `git checkout`/`worktree add` would
+# run the repository's filters and hooks; `ls-tree` and `cat-file --batch` only read objects.
+
+_TREE_LINE = re.compile(rb"(\d{6}) (\w+) ([0-9a-f]{40}|[0-9a-f]{64}) +(\d+|-)\t(.*)", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class TreeEntry:
+    """One entry of a commit's tree, as `ls-tree -r -l` lists it."""
+
+    mode: str  # "100644", "100755" (files), "120000" (symlink), "160000" (submodule)
+    type: str  # "blob" or "commit"
+    oid: str
+    size: int | None  # blob size in bytes; None for submodules
+    path: str  # relative to the repository root, forward slashes, never unquoted by git
+
+
+def resolve_commit(root: Path, rev: str) -> str | None:
+    """The full sha of commit `rev` when the clone holds it; None otherwise.
+
+    `rev` must look like a sha: nothing here turns repository data into a revision expression.
+    """
+    if not re.fullmatch(r"[0-9a-f]{4,64}", rev):
+        return None
+    out = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    if out is None:
+        return None
+    sha = out.decode("ascii", errors="replace").strip()
+    return sha if _SHA.fullmatch(sha) else None
+
+
+def tree_entries(root: Path, commit: str, prefix: str = "") -> list[TreeEntry] | None:
+    """Every file, symlink and submodule of `commit` (a full sha) under `prefix`; None when
+    the commit is not in the clone."""
+    if not _SHA.fullmatch(commit):
+        return None
+    args = ["ls-tree", "-r", "-l", "-z", "--full-tree", commit]
+    if prefix:
+        # `:(literal)` so a folder name with glob characters means only itself.
+        args += ["--", f":(literal){prefix.rstrip('/')}/"]
+    out = _git(root, *args)
+    if out is None:
+        return None
+    entries = []
+    for record in out.split(b"\0"):
+        match = _TREE_LINE.fullmatch(record)
+        if match is None:
+            continue
+        mode, kind, oid, size, path = match.groups()
+        entries.append(
+            TreeEntry(
+                mode=mode.decode(),
+                type=kind.decode(),
+                oid=oid.decode(),
+                size=int(size) if size.isdigit() else None,
+                path=os.fsdecode(path),
+            )
+        )
+    return entries
+
+
+def read_blobs(root: Path, oids: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+    """The raw contents of blobs `oids`, in order, with `cat-file --batch`.
+
+    Raw means as stored: no filter, textconv or end-of-line conversion runs. A missing object
+    is left out. Raises OSError when git cannot be run at all.
+    """
+    wanted = [oid for oid in oids if _SHA.fullmatch(oid)]
+    if not wanted:
+        return
+    out = _git(root, "cat-file", "--batch", stdin="".join(f"{oid}\n" for oid in wanted).encode())
+    if out is None:
+        raise OSError(f"git cat-file failed in {root}")
+    position = 0
+    for _ in wanted:
+        end = out.find(b"\n", position)
+        if end < 0:
+            return
+        header = out[position:end].split(b" ")
+        position = end + 1
+        if len(header) != 3 or header[1] != b"blob" or not header[2].isdigit():
+            continue  # "<oid> missing", or not a blob
+        size = int(header[2])
+        yield header[0].decode("ascii"), out[position : position + size]
+        position += size + 1  # the content is followed by a newline
+
+
+def object_format(root: Path) -> str | None:
+    """`sha1` or `sha256`: the hash the repository's objects are named with."""
+    out = _git(root, "rev-parse", "--show-object-format")
+    return out.decode("ascii", errors="replace").strip() if out else None
+
+
+def objects_dir(root: Path) -> Path | None:
+    """The absolute folder holding the repository's objects (shared by its worktrees)."""
+    out = _git(root, "rev-parse", "--path-format=absolute", "--git-path", "objects")
+    return Path(os.fsdecode(out.strip())) if out else None

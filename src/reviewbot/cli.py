@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from reviewbot import __version__
+from reviewbot.github.cli_action import action_command
 from reviewbot.live import LiveProgress
 from reviewbot.pipeline import review
 from reviewbot.reporters import badge, render
@@ -217,6 +218,9 @@ def badge_command(
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise _fail(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+app.command("action")(action_command)
 
 
 def main() -> None:

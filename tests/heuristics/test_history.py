@@ -290,6 +290,8 @@ def test_rubric_names_the_evidence_of_structure_history_containers_ci_and_docs()
         "C18": (80.0, ["CI installs, tests on push/pull request"]),
         "C19": (80.0, ["README covers what, install", "license"]),
     }
+    same_day = {"history": {"commits": 3, "span_days": 0.2}}
+    assert ADJUSTERS["C06"](70.0, same_day) == (70.0, ["3 commits within a day"])
     # Notes only: nothing is said when the evidence is not there, and no score moves.
     assert [ADJUSTERS[cid](55.0, {}) for cid in ("C05", "C06", "C17", "C18", "C19")] == [
         (55.0, [])] * 5

@@ -191,7 +191,8 @@ def _version_control(score: float, facts: Facts) -> tuple[float, list[str]]:
     if not isinstance(commits, int) or commits == 0 or not isinstance(span, int | float):
         return score, []
     more = "+" if _fact(facts, "history", "truncated") else ""
-    return score, [f"{commits}{more} commit{'s' if commits != 1 else ''} over {span:g} days"]
+    when = f"over {span:g} days" if span >= 1 else "within a day"
+    return score, [f"{commits}{more} commit{'s' if commits != 1 else ''} {when}"]
 
 
 def _containers(score: float, facts: Facts) -> tuple[float, list[str]]:

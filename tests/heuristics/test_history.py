@@ -276,7 +276,7 @@ def test_good_example_is_split_by_concern() -> None:
 
 def test_rubric_names_the_evidence_of_structure_history_containers_ci_and_docs() -> None:
     facts = {
-        "history": {"concerns": ["models", "routes", "schemas"], "commits": 42,
+        "history": {"concerns": ["models", "routes", "schemas"], "packages": 2, "commits": 42,
                     "span_days": 30.5, "truncated": False},
         "docker": {"multi_stage": True, "compose_databases": ["docker-compose.yml:db"]},
         "ci": {"installs": True, "lints": False, "tests": True, "on_push_or_pr": True},
@@ -290,6 +290,9 @@ def test_rubric_names_the_evidence_of_structure_history_containers_ci_and_docs()
         "C18": (80.0, ["CI installs, tests on push/pull request"]),
         "C19": (80.0, ["README covers what, install", "license"]),
     }
+    # Modules named by concern side by side in the root are no package split.
+    flat = {"history": {"concerns": ["auth", "config", "schemas"], "packages": 0}}
+    assert ADJUSTERS["C05"](70.0, flat) == (70.0, [])
     same_day = {"history": {"commits": 3, "span_days": 0.2}}
     assert ADJUSTERS["C06"](70.0, same_day) == (70.0, ["3 commits within a day"])
     # Notes only: nothing is said when the evidence is not there, and no score moves.

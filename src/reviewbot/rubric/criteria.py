@@ -181,7 +181,8 @@ def _query_performance(score: float, facts: Facts) -> tuple[float, list[str]]:
 # Containers, CI, docs and history: the findings judge; these only name the evidence seen.
 def _structure(score: float, facts: Facts) -> tuple[float, list[str]]:
     concerns = _fact(facts, "history", "concerns")
-    if isinstance(concerns, list) and len(concerns) >= 3:
+    packaged = _fact(facts, "history", "packages") or _fact(facts, "history", "django_apps")
+    if packaged and isinstance(concerns, list) and len(concerns) >= 3:
         return score, [f"code split by concern ({', '.join(map(str, concerns))})"]
     return score, []
 

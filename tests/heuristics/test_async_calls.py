@@ -84,7 +84,7 @@ def test_async_equivalents_threads_and_plain_def_endpoints_are_silent(
 ) -> None:
     output = analyze({"app/main.py": fixture("async_done_right")})
     assert rows(output) == []
-    assert output.facts["async_functions"] == 4
+    assert output.facts["async_functions"] == 5
 
 
 def test_sync_sessions_in_async_def_and_async_sessions_done_right(
@@ -104,21 +104,24 @@ def test_sync_sessions_in_async_def_and_async_sessions_done_right(
         "threadpool) or use an `AsyncSession` and"
     )
     assert rows(output) == [
-        ("RB0402", "app/sync_sessions.py", 15, "error",
-         f"`async def list_posts` uses the sync session `db` (`db.scalars` at line 16): {advice} "
+        ("RB0402", "app/sync_sessions.py", 17, "error",
+         f"`async def list_posts` uses the sync session `db` (`db.scalars` at line 18): {advice} "
          "`await db.scalars(...)`."),
-        ("RB0402", "app/sync_sessions.py", 20, "error",
-         "`async def read_post` uses the sync session `session` (`session.get` at line 21): "
+        ("RB0402", "app/sync_sessions.py", 22, "error",
+         "`async def read_post` uses the sync session `session` (`session.get` at line 23): "
          f"{advice} `await session.get(...)`."),
-        ("RB0402", "app/sync_sessions.py", 25, "error",
+        ("RB0402", "app/sync_sessions.py", 27, "error",
          "`async def delete_post` uses the sync session `db` (`db.get`, `db.delete`, "
-         f"`db.commit` at lines 26-28): {advice} `await db.get(...)`."),
-        ("RB0402", "app/sync_sessions.py", 32, "error",
-         f"`async def count_posts` uses the sync session `db` (`db.query` at line 34): {advice} "
+         f"`db.commit` at lines 28-30): {advice} `await db.get(...)`."),
+        ("RB0402", "app/sync_sessions.py", 34, "error",
+         f"`async def count_posts` uses the sync session `db` (`db.query` at line 36): {advice} "
          "`await db.execute(select(...))`."),
-        ("RB0402", "app/sync_sessions.py", 38, "error",
+        ("RB0402", "app/sync_sessions.py", 40, "error",
          "`async def first_post` uses the sync session `session` (`session.scalars`, "
-         f"`SessionLocal().query` at lines 40-41): {advice} `await session.scalars(...)`."),
+         f"`SessionLocal().query` at lines 42-43): {advice} `await session.scalars(...)`."),
+        ("RB0402", "app/sync_sessions.py", 54, "error",
+         "`async def read_user` uses the sync session `db` (`crud.get_user(db)` at line 55): "
+         f"{advice} `await db.execute(select(...))`."),
     ]
 
 

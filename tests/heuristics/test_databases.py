@@ -87,6 +87,28 @@ def test_sql_built_from_strings(analyze: Analyze) -> None:
          "SQL built with concatenation (`+`) from `author`: if it reaches the database, a "
          "crafted value rewrites the query (SQL injection). Keep the SQL constant and pass "
          "values as parameters."),
+        ("RB0701", "app/queries.py", 53, "error",
+         "SQL built with `%` formatting from `name` is executed by `cursor.execute()`: "
+         f"{INJECTION} {QMARK.format(sink='cursor.execute')}."),
+    ]
+
+
+def test_sql_handed_to_a_project_helper_that_executes_it(analyze: Analyze) -> None:
+    output = analyze({"app/__init__.py": "", "app/sql_helpers.py": fixture("sql_helpers")})
+    helper = (
+        "is executed by `run_query()` (it passes it to `conn.execute()` at "
+        "app/sql_helpers.py:6): a crafted value rewrites the query (SQL injection). Keep the SQL "
+        "constant and pass the values through `run_query` as parameters."
+    )
+    assert rows(output) == [
+        ("RB0701", "app/sql_helpers.py", 14, "error",
+         f"SQL built with an f-string from `author` {helper}"),
+        ("RB0701", "app/sql_helpers.py", 23, "error",
+         f"SQL built with concatenation (`+`) from `author` (line 22) {helper}"),
+        ("RB0702", "app/sql_helpers.py", 27, "warning",
+         "SQL built with an f-string from `user`: if it reaches the database, a crafted value "
+         "rewrites the query (SQL injection). Keep the SQL constant and pass values as "
+         "parameters."),
     ]
 
 

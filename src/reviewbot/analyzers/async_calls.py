@@ -22,7 +22,12 @@ from reviewbot.analyzers.async_rules import (
     blocking_target,
 )
 from reviewbot.analyzers.base import ScanContext
-from reviewbot.analyzers.db_sessions import SessionKind, SessionSources, walk_scope
+from reviewbot.analyzers.db_sessions import (
+    SessionKind,
+    SessionSources,
+    functions_of,
+    walk_scope,
+)
 from reviewbot.analyzers.project_names import FunctionNode, FunctionRef, ProjectNames
 from reviewbot.model import AnalyzerOutput, Finding, Severity
 from reviewbot.source.inventory_model import ModuleRole, PythonModule
@@ -68,6 +73,51 @@ def _django_root(expr: ast.expr) -> str | None:
             return None
 
 
+# Calls that hand their arguments to a worker thread or keep them for later.
+_DEFERRING = frozenset(
+    {
+        "add_task",
+        "to_thread",
+        "run_in_threadpool",
+        "run_in_executor",
+        "run_sync",
+        "sync_to_async",
+        "partial",
+        "Depends",
+        "isinstance",
+        "print",
+        "id",
+        "repr",
+        "str",
+        "type",
+    }
+)
+
+
+def _session_passed(call: ast.Call, sync_vars: set[str]) -> str | None:
+    """The sync session variable a call is given as an argument, if any."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if not sync_vars or name in _DEFERRING:
+        return None
+    for arg in [*call.args, *(k.value for k in call.keywords)]:
+        if isinstance(arg, ast.Name) and arg.id in sync_vars:
+            return arg.id
+    return None
+
+
+def _runs_before_serving(function: ast.AsyncFunctionDef) -> bool:
+    """Start-up and shutdown hooks (`lifespan`, `@app.on_event("startup")`): blocking there
+    delays start-up but stalls no request."""
+    if function.name in ("lifespan", "startup", "shutdown", "on_startup", "on_shutdown"):
+        return True
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Attribute) and target.attr in ("on_event", "before_serving"):
+            return True
+    return False
+
+
 def _short(expr: ast.expr) -> str:
     """`Post.objects.filter(...).first` : the expression as written, call arguments elided."""
     return re.sub(r"\((?:[^()]|\([^()]*\))+\)", "(...)", ast.unparse(expr))
@@ -105,6 +155,20 @@ class _Scan:
         self.async_functions = 0
         self._helpers: dict[str, _HelperBlock | None] = {}
         self.coroutines = CoroutineCheck(ctx.rulebook, self.names, self.sessions)
+        coroutine_names = sorted(
+            {
+                name
+                for module in ctx.inventory.modules
+                for name, node in self.names.names(module).functions.items()
+                if isinstance(node, ast.AsyncFunctionDef)
+            }
+        )
+        # Modules with no `async` and no call to a project coroutine have nothing to report.
+        self._calls_coroutine = (
+            re.compile(r"\b(" + "|".join(map(re.escape, coroutine_names)) + r")\s*\(")
+            if coroutine_names
+            else None
+        )
 
     def finding(self, module: PythonModule, rule: str, line: int, message: str) -> None:
         low = module.role in (ModuleRole.TEST, ModuleRole.SCRIPT)
@@ -114,6 +178,10 @@ class _Scan:
         )
 
     def module(self, module: PythonModule) -> None:
+        if "async" not in module.source and not (
+            self._calls_coroutine and self._calls_coroutine.search(module.source)
+        ):
+            return
         # A class's own coroutine methods, for `self.method()` calls that are never awaited.
         methods: dict[int, set[str]] = {}
         for statement in module.tree.body:
@@ -124,19 +192,18 @@ class _Scan:
                     if isinstance(item, ast.AsyncFunctionDef) and not item.decorator_list
                 }
                 methods.update({id(item): own for item in statement.body})
-        for node in ast.walk(module.tree):
+        for node in functions_of(module.tree):
             if isinstance(node, ast.AsyncFunctionDef):
                 if module.role in (ModuleRole.APP, ModuleRole.SCRIPT):
                     self.async_functions += 1
                 self.async_function(module, node)
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                self.findings += self.coroutines.function(
-                    module, node, methods.get(id(node), set())
-                )
+            self.findings += self.coroutines.function(module, node, methods.get(id(node), set()))
 
     # -- blocking calls inside one async def -------------------------------------------------
 
     def async_function(self, module: PythonModule, function: ast.AsyncFunctionDef) -> None:
+        if _runs_before_serving(function):
+            return
         uses = _Uses(self.sessions.variables(module, function, SessionKind.SYNC))
         awaited = _awaited(function)
         for node in walk_scope(function):
@@ -166,8 +233,13 @@ class _Scan:
                 uses.conflicted.add(receiver.id)
             return
         target = blocking_target(self.names, module, call)
+        passed = _session_passed(call, uses.sync_vars)
         if target is not None:
             self._report_blocking(module, function, call, target)
+        elif passed is not None:
+            # `crud.get_user(db, user_id)`: the helper queries the sync session on the loop.
+            label = f"{_short(func)}({passed})"
+            uses.sessions.setdefault(passed, []).append((call.lineno, label))
         elif isinstance(func, ast.Attribute):
             self._method_use(module, call, func, uses)
         elif isinstance(func, ast.Name):

@@ -14,7 +14,7 @@ import ast
 
 from reviewbot.analyzers.base import ScanContext
 from reviewbot.analyzers.db_resources import Opened, ResourceScan, engines_per_request
-from reviewbot.analyzers.db_sessions import Getter, SessionSources
+from reviewbot.analyzers.db_sessions import Getter, SessionSources, functions_of
 from reviewbot.analyzers.migrations_check import (
     Migrations,
     apps_without_migrations,
@@ -25,7 +25,7 @@ from reviewbot.analyzers.migrations_check import (
 )
 from reviewbot.analyzers.orm_models import ModelIndex, index_models
 from reviewbot.analyzers.project_names import ProjectNames
-from reviewbot.analyzers.sql_strings import SqlHit, sql_hits
+from reviewbot.analyzers.sql_strings import SqlHit, SqlScan, may_hold_sql
 from reviewbot.model import AnalyzerOutput, Finding, Severity
 from reviewbot.source.inventory_model import ModuleRole, PythonModule
 
@@ -115,6 +115,12 @@ def _sql_message(module: PythonModule, hit: SqlHit) -> str:
             "injection). Keep the SQL constant and pass values as parameters."
         )
     sink = hit.sink
+    if hit.via is not None:
+        return (
+            f"{source} is executed by `{sink}()` (it passes it to {hit.via}): a crafted value "
+            "rewrites the query (SQL injection). Keep the SQL constant and pass the values "
+            f"through `{sink}` as parameters."
+        )
     if sink == "text":
         fix = 'a bound parameter: `text("... WHERE col = :value")` with `{"value": ...}`'
     elif sink == "RawSQL":
@@ -178,19 +184,22 @@ class DatabasesAnalyzer:
         index = index_models(inventory)
         names = ProjectNames(inventory.modules)
         sessions = SessionSources(names)
-        findings, closing_getters = self._c07(ctx, names, sessions)
         facts: dict[str, object] = _model_facts(index)
         not_applicable: dict[str, str] = {}
-        if not _uses_database(ctx, index):
+        findings: list[Finding] = []
+        closing_getters: list[str] = []
+        if _uses_database(ctx, index):
+            findings, closing_getters = self._c07(ctx, names, sessions)
+        else:
             not_applicable["C07"] = "no database access found"
-            findings = []
         migrations = find_migrations(inventory)
         if index.models:
             findings += self._c08(ctx, names, index, migrations)
         else:
             not_applicable["C08"] = "no ORM models found"
         facts["migrations"] = len(migrations.all)
-        facts["session_dependency"] = closing_getters
+        # The dependencies that close their session (a few are enough as evidence).
+        facts["session_dependency"] = closing_getters[:10]
         if not_applicable:
             facts["not_applicable"] = not_applicable
         findings.sort(key=lambda f: (f.criterion, f.path, f.line or 0, f.rule))
@@ -202,12 +211,14 @@ class DatabasesAnalyzer:
         self, ctx: ScanContext, names: ProjectNames, sessions: SessionSources
     ) -> tuple[list[Finding], list[str]]:
         book = ctx.rulebook
-        scan = ResourceScan(names, sessions)
+        scan = ResourceScan(names, sessions, ctx.inventory.modules)
+        sql = SqlScan(names)
         for module in ctx.inventory.modules:
-            scan.collect_depends(module)
+            if "Depends" in module.source:
+                scan.collect_depends(module)
         findings: list[Finding] = []
         for module in ctx.inventory.modules:
-            findings += self._module_c07(ctx, names, scan, module)
+            findings += self._module_c07(ctx, sql, scan, module)
         for module, opened in scan.report.leaks:
             findings.append(
                 book.finding(
@@ -247,19 +258,29 @@ class DatabasesAnalyzer:
         return _dedupe(findings), sorted(set(scan.report.closing_getters))
 
     def _module_c07(
-        self, ctx: ScanContext, names: ProjectNames, scan: ResourceScan, module: PythonModule
+        self, ctx: ScanContext, sql: SqlScan, scan: ResourceScan, module: PythonModule
     ) -> list[Finding]:
         """SQL from strings everywhere (info in migrations); sessions and engines in code."""
-        findings = [self._sql_finding(ctx, module, hit) for hit in sql_hits(names, module, None)]
-        for function in ast.walk(module.tree):
-            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            findings += [
-                self._sql_finding(ctx, module, hit) for hit in sql_hits(names, module, function)
-            ]
+        names = sql.names
+        with_sql = may_hold_sql(module)
+        opens = scan.may_open(module)
+        engines = scan.creates_engines
+        findings = (
+            [self._sql_finding(ctx, module, hit) for hit in sql.hits(module, None)]
+            if with_sql
+            else []
+        )
+        for function in functions_of(module.tree):
+            if with_sql:
+                findings += [
+                    self._sql_finding(ctx, module, hit) for hit in sql.hits(module, function)
+                ]
             if module.role is ModuleRole.MIGRATION:
                 continue
-            scan.function(module, function)
+            if opens:
+                scan.function(module, function)
+            if not engines:
+                continue
             for where, line, what in engines_per_request(
                 names, module, function, scan.report.depends_targets
             ):

@@ -10,6 +10,8 @@ under load the pool runs dry. Module-level sessions (scripts, shared globals) ar
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reviewbot.analyzers.db_sessions import (
@@ -64,7 +66,7 @@ class ResourceReport:
     closing_getters: list[str] = field(default_factory=list)  # good dependency pattern
 
 
-def _escapes(name: str, nodes: list[ast.AST]) -> bool:
+def _escapes(name: str, nodes: Sequence[ast.AST]) -> bool:
     """Whether the function hands `name` on: returned, yielded, stored or registered."""
     for node in nodes:
         if isinstance(node, ast.Return | ast.Yield | ast.YieldFrom) and node.value is not None:
@@ -105,14 +107,58 @@ def route_handler(function: FunctionNode) -> bool:
     return False
 
 
+_MAKERS = frozenset(
+    {"sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session"}
+)
+
+
+def _last_name(expr: ast.expr) -> str:
+    return expr.attr if isinstance(expr, ast.Attribute) else getattr(expr, "id", "")
+
+
+def _call_pattern(tokens: set[str]) -> re.Pattern[str]:
+    # Any `...session...(` call too: `session_factory()`, `get_session()`, `SessionLocal()`.
+    names = "|".join(map(re.escape, sorted(tokens)))
+    return re.compile(r"\b(\w*[Ss]ession\w*|" + names + r")\s*\(")
+
+
 class ResourceScan:
     """Finds leaked sessions and connections across the project's functions."""
 
-    def __init__(self, names: ProjectNames, sessions: SessionSources) -> None:
+    def __init__(
+        self, names: ProjectNames, sessions: SessionSources, modules: Sequence[PythonModule]
+    ) -> None:
         self.names = names
         self.sessions = sessions
         self.report = ResourceReport()
         self._connection_getters: dict[str, str | None] = {}
+        self._openers = self._opener_pattern(modules)
+        # No engine is created anywhere: no engine can be created per request.
+        self.creates_engines = any(
+            "create_engine" in m.source
+            or "create_async_engine" in m.source
+            or "engine_from_config" in m.source
+            for m in modules
+        )
+
+    def _opener_pattern(self, modules: Sequence[PythonModule]) -> re.Pattern[str]:
+        """Calls that may open a session or connection, by name: drivers' `connect`,
+        `Session`, the project's factories, and every function of a module that calls one
+        (the possible getters). A module calling none of them is skipped."""
+        tokens = {"connect", "raw_connection", "Session", "AsyncSession"}
+        for module in modules:
+            for name, value in self.names.names(module).assignments.items():
+                if isinstance(value, ast.Call) and _last_name(value.func) in _MAKERS:
+                    tokens.add(name)
+        base = _call_pattern(tokens)
+        for module in modules:
+            if base.search(module.source):
+                tokens.update(self.names.names(module).functions)
+        return _call_pattern(tokens)
+
+    def may_open(self, module: PythonModule) -> bool:
+        """Whether a module calls anything that could open a session or connection."""
+        return self._openers.search(module.source) is not None
 
     def collect_depends(self, module: PythonModule) -> None:
         """Every `Depends(x)` target: FastAPI calls it per request and closes only yields."""
@@ -200,7 +246,6 @@ class ResourceScan:
             for t in n.targets
             if isinstance(t, ast.Name)
         }
-        parents = {id(c): n for n in nodes for c in ast.iter_child_nodes(n)}
         opened: dict[str, tuple[int, str, str, Getter | None]] = {}
         inline: list[tuple[int, str, str, Getter | None]] = []
         for node in nodes:
@@ -209,11 +254,11 @@ class ResourceScan:
                 found = self._opening(module, node.value, engines)
                 if isinstance(target, ast.Name) and found is not None:
                     opened.setdefault(target.id, (node.lineno, *found))
-            elif isinstance(node, ast.Call) and isinstance(parents.get(id(node)), ast.Attribute):
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
                 # `SessionLocal().query(User)`: opened and used in one expression.
-                found = self._opening(module, node, engines)
+                found = self._opening(module, node.value, engines)
                 if found is not None:
-                    inline.append((node.lineno, *found))
+                    inline.append((node.value.lineno, *found))
         leaks = inline + [
             record
             for name, record in opened.items()

@@ -11,6 +11,8 @@ from `create_engine(...)`, and DB-API `connect()` calls (sqlite3, psycopg2, pymy
 from __future__ import annotations
 
 import ast
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -314,17 +316,65 @@ def _handed_out(node: ast.AST) -> ast.expr | None:
     return None
 
 
-def walk_scope(function: FunctionNode) -> list[ast.AST]:
+# A function's own nodes, computed once: the async and databases analyzers look at the same
+# functions many times (getters, helpers, call sites). Weak keys: the cache lives as long as
+# the parsed trees of a scan do. The lock: analyzers run in threads.
+_SCOPES: weakref.WeakKeyDictionary[ast.AST, tuple[ast.AST, ...]] = weakref.WeakKeyDictionary()
+_SCOPES_LOCK = threading.Lock()
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def walk_scope(function: FunctionNode) -> tuple[ast.AST, ...]:
     """Every node of a function's own body: nested functions, lambdas and classes excluded."""
+    with _SCOPES_LOCK:
+        cached = _SCOPES.get(function)
+    if cached is not None:
+        return cached
     found: list[ast.AST] = []
     stack: list[ast.AST] = list(reversed(function.body))
     while stack:
         node = stack.pop()
         found.append(node)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    return found
+        if not isinstance(node, _NESTED):
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    scope = tuple(found)
+    with _SCOPES_LOCK:
+        _SCOPES[function] = scope
+    return scope
+
+
+_FUNCTIONS: weakref.WeakKeyDictionary[ast.AST, tuple[FunctionNode, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def functions_of(tree: ast.Module) -> tuple[FunctionNode, ...]:
+    """Every function and method of a module, nested ones included, in source order.
+
+    Descends statements only (functions never hide inside expressions), which is much cheaper
+    than `ast.walk` over every expression node."""
+    with _SCOPES_LOCK:
+        cached = _FUNCTIONS.get(tree)
+    if cached is not None:
+        return cached
+    found: list[FunctionNode] = []
+    stack: list[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(node)
+        inner: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                inner += [child for child in value if isinstance(child, ast.stmt)]
+        for group in [*getattr(node, "handlers", []), *getattr(node, "cases", [])]:
+            inner += group.body
+        stack.extend(reversed(inner))
+    functions = tuple(found)
+    with _SCOPES_LOCK:
+        _FUNCTIONS[tree] = functions
+    return functions
 
 
 def closes_name(function: FunctionNode, name: str) -> bool:

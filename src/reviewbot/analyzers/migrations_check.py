@@ -77,6 +77,8 @@ class CreateAll:
 def create_all_calls(names: ProjectNames, module: PythonModule, flask: bool) -> list[CreateAll]:
     """`create_all` calls (or references handed to `run_sync`) in one module."""
     found: list[CreateAll] = []
+    if "create_all" not in module.source:
+        return found
     for node in ast.walk(module.tree):
         if not (isinstance(node, ast.Attribute) and node.attr == "create_all"):
             continue

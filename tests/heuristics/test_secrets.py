@@ -209,6 +209,7 @@ def test_documents_can_leave_tokens_out() -> None:
         ("# KEY=value", None),
         ("url: https://example.com", ("url", "https://example.com", 5)),
         ("just text", None),
+        ("KEY=" + "v" * 3000, None),  # minified or generated: not a setting
     ],
 )
 def test_key_value_lines(line: str, parsed: tuple[str, str, int] | None) -> None:
@@ -567,6 +568,8 @@ def test_added_lines_reads_hunks_with_their_line_numbers(tmp_path: Path) -> None
         (one.hexsha, "a.txt", 3, "3"),
         (one.hexsha, "b.txt", 1, "x"),
     ]
+    kept = added_lines(root, [two.hexsha, one.hexsha], exclude=["**/a.txt", "c *"])
+    assert [(a.path, a.line) for a in kept] == [("b.txt", 1)]
     assert added_lines(root, ["not-a-sha", "HEAD"]) == []
     assert added_lines(root, [two.hexsha], max_bytes=10) == []
 

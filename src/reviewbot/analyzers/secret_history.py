@@ -27,9 +27,15 @@ from reviewbot.source.inventory import module_role
 from reviewbot.source.inventory_model import ModuleRole
 
 HISTORY_COMMITS: Final = 200
+# Left out by git itself, so their diffs are never read: not own code, tests, generated files.
+_EXCLUDED: Final = (
+    "**/examples/**", "**/fixtures/**", "**/node_modules/**", "**/vendor/**", "**/tests/**",
+    "**/test/**", "**/test_*.py", "**/*_test.py", "**/conftest.py", "**/*.lock",
+    "**/package-lock.json", "**/*.min.js", "**/*.map", "**/*.svg",
+)  # fmt: skip
 # A commit adding more lines than this is a bulk import, not hand-written code.
 _BULK_COMMIT: Final = 5_000
-_MAX_LINES: Final = 100_000
+_MAX_LINES: Final = 50_000
 _MAX_LINE_CHARS: Final = 2_000
 _MAX_FINDINGS: Final = 10
 # Folders whose history is not the learner's own code (as the inventory skips them now).
@@ -98,7 +104,7 @@ def history_findings(ctx: ScanContext, current: set[str]) -> tuple[list[Finding]
     shas = chosen_commits(history(inventory.root, HISTORY_COMMITS))
     groups: dict[tuple[str, str], list[AddedLine]] = defaultdict(list)
     own: dict[str, bool] = {}
-    for added in added_lines(inventory.root, shas):
+    for added in added_lines(inventory.root, shas, exclude=_EXCLUDED):
         if added.path not in own:
             own[added.path] = _own(added.path, ctx.settings.exclude)
         if own[added.path]:

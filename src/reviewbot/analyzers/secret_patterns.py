@@ -43,14 +43,18 @@ from reviewbot.secrets_mask import mask_secret
 # entropy and keyword plugins (noisy on ordinary code; reviewbot judges names and values
 # itself), public IPs, basic auth (reviewbot's URL pattern judges the password), and the
 # vendors whose patterns match ordinary identifiers (Artifactory, IBM, SoftLayer, Cloudant).
+_GITLAB_PREFIXES: Final = (
+    "glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "gr1348941", "glcbt-", "glimt-", "glptt-",
+    "glagent-", "gloas-",
+)  # fmt: skip
 PLUGINS: Final[tuple[tuple[RegexBasedDetector, tuple[str, ...]], ...]] = (
     # (plugin, lower-case words one of which every match contains: a cheap gate, since the
     # plugins' patterns are slow to search in texts that cannot match; () = always search)
     (AWSKeyDetector(), ("akia", "asia", "abia", "acca", "a3t", "aws")),
     (AzureStorageKeyDetector(), ("accountkey=",)),
-    (DiscordBotTokenDetector(), ("discord", "bot")),
+    (DiscordBotTokenDetector(), ("discord", "bot_token", "bot.run")),
     (GitHubTokenDetector(), ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
-    (GitLabTokenDetector(), ("gl", "gr1348941")),
+    (GitLabTokenDetector(), _GITLAB_PREFIXES),
     (MailchimpDetector(), ("-us",)),
     (NpmDetector(), ("_authtoken",)),
     (OpenAIDetector(), ("t3blbkfj",)),
@@ -59,7 +63,7 @@ PLUGINS: Final[tuple[tuple[RegexBasedDetector, tuple[str, ...]], ...]] = (
     (SlackDetector(), ("xox", "hooks.slack")),
     (SquareOAuthDetector(), ("sq0csp-",)),
     (StripeDetector(), ("_live_",)),
-    (TelegramBotTokenDetector(), ("telegram", "bot")),
+    (TelegramBotTokenDetector(), ("telegram", "bot_token", "/bot")),
     (TwilioKeyDetector(), ()),
 )
 
@@ -330,10 +334,14 @@ _KEY_VALUE: Final = re.compile(
 )
 
 
+_MAX_SETTING_LINE: Final = 2_000
+
+
 def key_value(line: str) -> tuple[str, str, int] | None:
     """(key, value, column of the value) of a `KEY=value`, `key: value`, `"key": "value"`
     or `export KEY=value` line; quotes and a trailing ` # comment` are removed."""
-    if line.lstrip().startswith(("#", ";", "//")):
+    # Minified or generated lines are no settings, and would make the pattern slow.
+    if len(line) > _MAX_SETTING_LINE or line.lstrip().startswith(("#", ";", "//")):
         return None
     match = _KEY_VALUE.match(line)
     if match is None:

@@ -43,7 +43,11 @@ ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 _MAX_TEXT: Final = 1_000_000
 _BUDGET: Final = 50_000_000
 # Every secret name (`is_secret_name`) contains one of these: modules without any are skipped.
-_SECRET_WORDS: Final = re.compile(r"pass|pwd|secret|token|key|credential", re.IGNORECASE)
+_SECRET_WORDS: Final = re.compile(
+    r"passw|pwd|secret|token|api_?key|apikey|passphrase|credential|(?:private|access|signing|"
+    r"encryption|jwt|auth|master)_?key|_pass\b",
+    re.IGNORECASE,
+)
 # A value written out, not an expression (`os.environ["X"]`, `secrets.token_hex(32)`).
 _LITERAL: Final = re.compile(r"[^\s()\[\]]+")
 _NOTEBOOK_ASSIGN: Final = re.compile(

@@ -41,12 +41,18 @@ def _marked_lines(source: str, words: re.Pattern[str]) -> set[int]:
     return {bisect.bisect_right(starts, m.start()) for m in words.finditer(source)}
 
 
-def _header_end(statement: ast.stmt) -> int:
-    """The last line of a statement's own text: before its first nested statement."""
-    nested = [c for c in ast.iter_child_nodes(statement) if isinstance(c, ast.stmt)]
-    if nested:
-        return max(statement.lineno, nested[0].lineno - 1)
-    return statement.end_lineno or statement.lineno
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _blocks(node: ast.AST) -> list[ast.AST]:
+    """The statements (and except/case clauses) nested directly in `node`, without visiting
+    any of its expressions."""
+    nested: list[ast.AST] = []
+    for name in _BLOCKS:
+        block = getattr(node, name, None)
+        if isinstance(block, list):
+            nested += block
+    return nested
 
 
 def walk_statements(module: PythonModule, words: re.Pattern[str]) -> Statements:
@@ -57,21 +63,26 @@ def walk_statements(module: PythonModule, words: re.Pattern[str]) -> Statements:
     stack: list[tuple[ast.AST, Scope]] = [(module.tree, Scope.MODULE)]
     while stack:
         node, scope = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.stmt | ast.excepthandler | ast.match_case):
-                inner = scope
-                if isinstance(child, ast.ClassDef):
-                    found.classes.append(child)
-                    inner = Scope.CLASS
-                elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-                    inner = Scope.FUNCTION
-                elif isinstance(child, ast.Assign | ast.AnnAssign):
-                    found.assigns.append((child, scope))
-                if isinstance(child, ast.stmt) and any(
-                    line in marked for line in range(child.lineno, _header_end(child) + 1)
-                ):
+        for child in _blocks(node):
+            inner = scope
+            if isinstance(child, ast.ClassDef):
+                found.classes.append(child)
+                inner = Scope.CLASS
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                inner = Scope.FUNCTION
+            elif isinstance(child, ast.Assign | ast.AnnAssign):
+                found.assigns.append((child, scope))
+            if isinstance(child, ast.stmt) and marked:
+                nested = _blocks(child)
+                # A compound statement's own text ends where its first nested statement starts.
+                last = (
+                    max(child.lineno, getattr(nested[0], "lineno", child.lineno) - 1)
+                    if nested
+                    else child.end_lineno or child.lineno
+                )
+                if any(line in marked for line in range(child.lineno, last + 1)):
                     _expressions(child, scope, found)
-                stack.append((child, inner))
+            stack.append((child, inner))
     return found
 
 

@@ -231,9 +231,13 @@ _HUNK = re.compile(rb"@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 def added_lines(
-    root: Path, commits: Sequence[str], max_bytes: int = 20_000_000
+    root: Path,
+    commits: Sequence[str],
+    max_bytes: int = 20_000_000,
+    exclude: Sequence[str] = (),
 ) -> list[AddedLine]:
-    """The lines `commits` (full shas, any order) added, as `log -p` shows them.
+    """The lines `commits` (full shas, any order) added, as `log -p` shows them, leaving out
+    files matching the `exclude` globs (`**/tests/**`).
 
     Diffs come without textconv or external diff drivers (a repository's `.gitattributes`
     cannot make git run a program here), without rename detection, with no context lines;
@@ -242,6 +246,7 @@ def added_lines(
     wanted = [sha for sha in commits if _SHA.fullmatch(sha)]
     if not wanted:
         return []
+    excluded = [f":(exclude,glob){pattern}" for pattern in exclude]
     out = _git(
         root,
         "-c",
@@ -262,6 +267,7 @@ def added_lines(
         "--format=%x1e%H",
         *wanted,
         "--",
+        *excluded,
     )
     return _parse_patches(out[:max_bytes]) if out else []
 

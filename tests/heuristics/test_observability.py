@@ -193,3 +193,24 @@ def test_a_probe_mounted_under_a_router_prefix_is_found_through_the_route_table(
     output = analyze({"main.py": app})
     assert rows(output) == []
     assert output.facts["health_endpoint"] == "main.py:5 /health"
+
+
+def test_entry_points_may_print_and_set_up_logging_each(
+    analyze: Callable[[Files], AnalyzerOutput],
+) -> None:
+    cli = (
+        "import logging\nimport typer\n\n"
+        "def scan(debug: bool = False):\n    logging.basicConfig(level=logging.DEBUG)\n"
+        "    print('scanning')\n"
+    )
+    script = (
+        "import logging\n\nlogger = logging.getLogger(__name__)\n\n"
+        "def work():\n    logger.info('working')\n\n"
+        "if __name__ == '__main__':\n    logging.basicConfig(level=logging.INFO)\n"
+        "    print('starting')\n    work()\n"
+    )
+    output = analyze({"tool/cli.py": cli, "tool/action.py": cli, "tool/worker.py": script})
+    assert rows(output) == []
+    assert output.facts["logging_configured"] == [
+        "tool/action.py:5", "tool/cli.py:5", "tool/worker.py:9",
+    ]

@@ -373,6 +373,24 @@ def test_helpers_methods_and_plugin_assertions_count_as_checks(
     ]
 
 
+def test_calls_that_raise_when_wrong_are_checks_when_their_result_is_not_read(
+    analyze: Callable[[Files], AnalyzerOutput],
+) -> None:
+    module = (
+        "import jsonschema\n\n"
+        "def _validate(text):\n    jsonschema.validate(load(text), SCHEMA)\n\n"
+        "def test_fixture_is_valid():\n    _validate('a.yml')\n\n"
+        "def test_model_is_clean(post):\n    post.full_clean()\n\n"
+        "def test_result_not_checked(user):\n    ok = verify_password(user, 'pw')\n"
+    )
+    output = analyze({"tests/test_schemas.py": module})
+    assert rows(output) == [
+        ("RB1503", "tests/test_schemas.py", 12,
+         "`test_result_not_checked` asserts nothing: it passes unless it crashes. Assert the "
+         "result it should produce."),
+    ]
+
+
 def test_helper_modules_with_test_named_factories_are_not_missed_tests(
     analyze: Callable[[Files], AnalyzerOutput],
 ) -> None:

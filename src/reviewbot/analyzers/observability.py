@@ -65,6 +65,8 @@ class Observations:
     prints: list[tuple[str, int, str, bool]] = field(default_factory=list)  # path, line, fn, except
     swallowed: list[tuple[PythonModule, int, str, str]] = field(default_factory=list)
     configured: list[tuple[str, int, str]] = field(default_factory=list)
+    # Set-ups in entry points (CLI commands, `__main__` blocks): one per program is right.
+    entry_configured: list[tuple[str, int, str]] = field(default_factory=list)
     module_loggers: list[str] = field(default_factory=list)
     logging_modules: set[str] = field(default_factory=set)
     health: list[tuple[str, int, str]] = field(default_factory=list)
@@ -157,13 +159,20 @@ class _ModuleWalk(ast.NodeVisitor):
             if roots & _HEALTH_PACKAGES:
                 seen.health.append((module.path, 1, "a health-check package"))
         self.function = "module level"
+        self.in_main = False
         # One entry per enclosing `except` block: True when that block re-raises.
         self.handlers: list[bool] = []
 
     def run(self) -> None:
         for node in self.module.tree.body:
-            if not _is_main_guard(node):
-                self.visit(node)
+            self.in_main = _is_main_guard(node)
+            self.visit(node)
+
+    @property
+    def entry_point(self) -> bool:
+        """Code that runs as a program: a CLI module or a `__main__` block, where printing and
+        setting up logging are its job."""
+        return self.prints_allowed or self.in_main
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         outer, self.function = self.function, node.name
@@ -193,13 +202,14 @@ class _ModuleWalk(ast.NodeVisitor):
 
     def _app_call(self, node: ast.Call, name: str) -> None:
         path = self.module.path
-        if name == "print" and isinstance(node.func, ast.Name) and not self.prints_allowed:
+        if name == "print" and isinstance(node.func, ast.Name) and not self.entry_point:
             swallowing = bool(self.handlers) and not self.handlers[-1]
             self.seen.prints.append((path, node.lineno, self.function, swallowing))
         elif name in _CONFIGURE_CALLS or (
             name == "configure" and "structlog" in ast.unparse(node.func)
         ):
-            self.seen.configured.append((path, node.lineno, ast.unparse(node.func)))
+            where = self.seen.entry_configured if self.entry_point else self.seen.configured
+            where.append((path, node.lineno, ast.unparse(node.func)))
         elif name in ("getLogger", "get_logger") and any(
             isinstance(a, ast.Name) and a.id == "__name__" for a in node.args
         ):
@@ -324,7 +334,9 @@ class ObservabilityAnalyzer:
         facts: dict[str, JSON] = {
             "prints": len(seen.prints),
             "swallowed_exceptions": len(seen.swallowed),
-            "logging_configured": [f"{p}:{line}" for p, line, _ in sorted(seen.configured)],
+            "logging_configured": [
+                f"{p}:{line}" for p, line, _ in sorted(seen.configured + seen.entry_configured)
+            ],
             "module_loggers": len(set(seen.module_loggers)),
             "logging_modules": len(seen.logging_modules),
             "app_modules": app_modules,

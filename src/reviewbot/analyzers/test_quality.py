@@ -30,6 +30,7 @@ HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "option
 AUTH_STATUSES = frozenset({401, 403})
 ERROR_STATUSES = frozenset({400, 404, 405, 409, 410, 413, 415, 422})
 _STATUS_ATTR = re.compile(r"^HTTP_(\d{3})(_|$)")
+_RAISING_CHECKS = ("validate", "verify", "check_")
 _CHECK_ATTRS = frozenset({"raises", "warns", "fail", "deprecated_call"})
 _RESOLVE_DEPTH = 4
 
@@ -245,6 +246,22 @@ def _always_true(expr: ast.expr) -> bool:
     return False
 
 
+def _statement_calls(nodes: list[ast.AST]) -> frozenset[int]:
+    """Ids of the calls made as statements (their result is not read)."""
+    return frozenset(
+        id(n.value) for n in nodes if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+    )
+
+
+def _truthiness_check(call: ast.Call, responses: set[str]) -> str:
+    """`self.assertTrue(x)` / `self.assertIsNotNone(x)`: hollow when x is always true."""
+    if call.args and _always_true(call.args[0]):
+        return "constant"
+    if call.args and _is_truthiness_of(call.args[0], responses):
+        return "response"
+    return "check"
+
+
 def _is_truthiness_of(expr: ast.expr, names: set[str]) -> bool:
     """`response`, `response is not None`, `response.status_code`, `response.json` (the
     method, not called): true for any response object."""
@@ -309,11 +326,12 @@ class Judge:
             for target in node.targets
             if isinstance(target, ast.Name)
         }
+        standalone = _statement_calls(nodes)
         checks = 0
         statuses: set[int] = set()
         hollow: list[tuple[int, str]] = []
         for node in nodes:
-            kind, count, named = self._classify(node, where, responses)
+            kind, count, named = self._classify(node, where, responses, standalone)
             if kind == "check":
                 checks += count
                 statuses |= named
@@ -327,13 +345,13 @@ class Judge:
         return Verdict(0, None, "none", frozenset())
 
     def _classify(
-        self, node: ast.AST, where: Where, responses: set[str]
+        self, node: ast.AST, where: Where, responses: set[str], standalone: frozenset[int]
     ) -> tuple[str | None, int, frozenset[int]]:
         """("check", how many, statuses named), (hollow kind, 0, ...) or (None, 0, ...)."""
         if isinstance(node, ast.Assert):
             return self._classify_assert(node, where, responses)
         if isinstance(node, ast.Call):
-            kind = self._call_check(node, responses)
+            kind = self._call_check(node, responses, standalone)
             if kind is None:
                 count, named = self._helper(node, where)
                 return ("check" if count else None), count, named
@@ -358,27 +376,30 @@ class Judge:
             return "response", 0, frozenset()
         return "check", 1, frozenset(statuses_in(ast.walk(node.test)))
 
-    def _call_check(self, call: ast.Call, responses: set[str]) -> str | None:
-        """`check` for an assertion call, a hollow kind for an always-true one, else None."""
+    def _call_check(
+        self, call: ast.Call, responses: set[str], standalone: frozenset[int] = frozenset()
+    ) -> str | None:
+        """`check` for an assertion call, a hollow kind for an always-true one, else None.
+        `standalone`: ids of calls made as statements, whose result nobody reads."""
         func = call.func
-        if isinstance(func, ast.Attribute):
-            if "assert" in func.attr.lower():
-                if func.attr in ("assertTrue", "assertIsNotNone") and call.args:
-                    if _always_true(call.args[0]):
-                        return "constant"
-                    if _is_truthiness_of(call.args[0], responses):
-                        return "response"
-                return "check"
-            if (
-                func.attr in _CHECK_ATTRS
-                and isinstance(func.value, ast.Name)
-                and func.value.id in ("pytest", "self")
-            ):
-                return "check"
-        elif isinstance(func, ast.Name) and ("assert" in func.id.lower() or func.id == "expect"):
-            # `assert_that(...)`, `django_assert_num_queries(...)`, playwright's `expect(...)`
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if isinstance(func, ast.Attribute) and func.attr in ("assertTrue", "assertIsNotNone"):
+            return _truthiness_check(call, responses)
+        if "assert" in name.lower() or name == "expect":
+            # `self.assertEqual`, `mock.assert_called_once_with`, `assert_that`,
+            # `django_assert_num_queries`, playwright's `expect`
             return "check"
-        return None
+        if (
+            name in _CHECK_ATTRS
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("pytest", "self")
+        ):
+            return "check"
+        # A call made as a statement that raises when what it checks is wrong:
+        # `jsonschema.validate(...)`, `obj.full_clean()`, `subprocess.check_call(...)`.
+        raising = name.startswith(_RAISING_CHECKS) or name == "full_clean"
+        return "check" if raising and id(call) in standalone else None
 
     def _helper(self, call: ast.Call, where: Where) -> tuple[int, frozenset[int]]:
         """Checks made by a local helper the test calls (one level deep, never recursing)."""
@@ -400,10 +421,13 @@ class Judge:
         if key not in self._helper_checks:
             self._helper_checks[key] = (0, frozenset())  # a helper calling itself stops here
             count, statuses = 0, set()
-            for node in ast.walk(helper):
+            nodes = list(ast.walk(helper))
+            standalone = _statement_calls(nodes)
+            for node in nodes:
                 direct = isinstance(node, ast.Assert) and not _always_true(node.test)
                 if direct or (
-                    isinstance(node, ast.Call) and self._call_check(node, set()) == "check"
+                    isinstance(node, ast.Call)
+                    and self._call_check(node, set(), standalone) == "check"
                 ):
                     count += 1
                     statuses |= statuses_in(ast.walk(node))

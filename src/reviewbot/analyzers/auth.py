@@ -15,7 +15,7 @@ from reviewbot.analyzers.api_serializers import PASSWORD_FIELD, PasswordModels
 from reviewbot.analyzers.auth_jwt import jwt_findings
 from reviewbot.analyzers.base import ScanContext
 from reviewbot.analyzers.orm_models import index_models
-from reviewbot.analyzers.route_index import call_name
+from reviewbot.analyzers.route_index import call_name, children, source_text
 from reviewbot.analyzers.routes import Route, RouteTable, extract_routes
 from reviewbot.model import AnalyzerOutput, Finding, Severity
 from reviewbot.rulebook import Rulebook
@@ -103,7 +103,7 @@ def _owner_name(node: ast.expr) -> str:
 
 
 @dataclass
-class _PasswordVisitor(ast.NodeVisitor):
+class _PasswordScan:
     """One walk of a module for plaintext storage/comparison and fast password hashes."""
 
     module: PythonModule
@@ -112,35 +112,42 @@ class _PasswordVisitor(ast.NodeVisitor):
     hashing: set[str] = field(default_factory=set)
     function: str = ""
 
-    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        outer, self.function = self.function, node.name
-        self.generic_visit(node)
-        self.function = outer
+    def scan(self) -> None:
+        stack: list[tuple[ast.AST, str]] = [(self.module.tree, "")]
+        while stack:
+            node, self.function = stack.pop()
+            function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            inner = getattr(node, "name", "") if function else self.function
+            self.visit(node)
+            stack.extend((child, inner) for child in reversed(children(node)))
 
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
-        self.visit_FunctionDef(node)
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        self.library(node.module or "")
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self.library(alias.name)
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Call):
+            self.call(node)
+        elif isinstance(node, ast.Assign):
+            self.assign(node)
+        elif isinstance(node, ast.Compare):
+            self.compare(node)
+        elif isinstance(node, ast.ImportFrom):
+            self.library(node.module or "")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                self.library(alias.name)
 
     def library(self, name: str) -> None:
         for prefix, library in _HASH_LIBRARIES.items():
             if name == prefix or name.startswith(prefix + "."):
                 self.hashing.add(library)
 
-    def visit_Call(self, node: ast.Call) -> None:
+    def call(self, node: ast.Call) -> None:
         name = call_name(node.func)
         if name in _HASH_CALLS:
             self.hashing.add(_HASH_CALLS[name])
         elif name in ("create_user", "create_superuser") and _on_objects(node):
             self.hashing.add("django")
         self.fast_hash(node, name)
-        self.stored(node, name)
-        self.generic_visit(node)
+        if node.keywords:
+            self.stored(node, name)
 
     def fast_hash(self, node: ast.Call, name: str) -> None:
         algorithm = const_arg(node) if name == "new" else name
@@ -174,38 +181,34 @@ class _PasswordVisitor(ast.NodeVisitor):
                     node.lineno, f"`{name}({given})` looks users up by plaintext password"
                 )
 
-    def visit_Assign(self, node: ast.Assign) -> None:
+    def assign(self, node: ast.Assign) -> None:
         value = node.value
-        passwordish = isinstance(value, ast.Constant) or bool(
-            _PASSWORDISH.search(ast.unparse(value))
-        )
         for target in node.targets:
+            if not (isinstance(target, ast.Attribute) and PASSWORD_FIELD.match(target.attr)):
+                continue
+            passwordish = isinstance(value, ast.Constant) or bool(
+                _PASSWORDISH.search(ast.unparse(value))
+            )
             if (
-                isinstance(target, ast.Attribute)
-                and PASSWORD_FIELD.match(target.attr)
-                and _owner_name(target) not in ("self", "cls")
+                _owner_name(target) not in ("self", "cls")
                 and self.passwords.models
                 and passwordish
                 and _is_raw(value)
             ):
                 stored = f"{self.shown(target)} = {self.shown(value)}"
                 self.plaintext(node.lineno, f"`{stored}` stores the password as it came")
-        self.generic_visit(node)
 
-    def visit_Compare(self, node: ast.Compare) -> None:
+    def compare(self, node: ast.Compare) -> None:
         if len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq | ast.NotEq):
             left, right = node.left, node.comparators[0]
             if _plaintext_pair(left, right) or _plaintext_pair(right, left):
                 self.plaintext(node.lineno, f"`{self.shown(node)}` compares passwords in plaintext")
-        self.generic_visit(node)
 
     def shown(self, node: ast.expr) -> str:
         """The code as the learner wrote it, short; a literal password is never echoed."""
         if isinstance(node, ast.Constant):
             return '"…"'
-        text = " ".join(
-            (ast.get_source_segment(self.module.source, node) or ast.unparse(node)).split()
-        )
+        text = " ".join((source_text(self.module.source, node) or ast.unparse(node)).split())
         return text if len(text) <= 60 else text[:59] + "…"
 
     def plaintext(self, line: int, what: str) -> None:
@@ -228,11 +231,11 @@ def _is_input(given: ast.expr) -> bool:
 def _plaintext_pair(stored: ast.expr, given: ast.expr) -> bool:
     """`user.password != data.password`: a stored password against the one sent, not a
     confirmation check (`data.password != data.password2`)."""
+    if not (isinstance(stored, ast.Attribute) and PASSWORD_FIELD.match(stored.attr)):
+        return False
     text = ast.unparse(given)
     return (
-        isinstance(stored, ast.Attribute)
-        and bool(PASSWORD_FIELD.match(stored.attr))
-        and _is_raw(given)
+        _is_raw(given)
         and _is_input(given)
         and bool(_PASSWORDISH.search(text))
         and not _CONFIRMATION.search(text)
@@ -262,8 +265,8 @@ def password_findings(
     for module in ctx.inventory.modules:
         if module.role is ModuleRole.MIGRATION:
             continue
-        visitor = _PasswordVisitor(module, passwords)
-        visitor.visit(module.tree)
+        visitor = _PasswordScan(module, passwords)
+        visitor.scan()
         if module.role is ModuleRole.APP:
             hashing |= visitor.hashing
         findings += _located(book, module, visitor.found)
@@ -316,10 +319,10 @@ def _words(path: str) -> set[str]:
     return {w.lower() for w in re.findall(r"[A-Z]?[a-z]+", path)}
 
 
-def _closest(route: Route, protected: list[Route]) -> str:
+def _closest(route: Route, protected: list[tuple[Route, set[str]]]) -> str:
     """The protected route most like this one (sharing words of its path), and its place."""
     wanted = _words(route.path)
-    best = max(protected, key=lambda r: len(wanted & _words(r.path)))
+    best = max(protected, key=lambda pair: len(wanted & pair[1]))[0]
     return f"`{best.view_class or best.handler}` ({best.handler_file}:{best.handler_line})"
 
 
@@ -335,7 +338,7 @@ def open_routes(book: Rulebook, table: RouteTable) -> tuple[list[Finding], dict[
     }
     if not any(r.auth for r in table.routes):
         return [], facts
-    guarded = protected or [r for r in table.routes if r.auth]
+    guarded = [(r, _words(r.path)) for r in protected or [r for r in table.routes if r.auth]]
     grouped: dict[tuple[str, int], list[Route]] = {}
     for route in judged:
         if route.auth is False:

@@ -13,6 +13,7 @@ import ast
 import re
 
 from reviewbot.analyzers.route_index import (
+    FunctionFacts,
     FunctionNode,
     ModuleIndex,
     ProjectIndex,
@@ -64,6 +65,7 @@ _TOKEN_CALLS = frozenset(
 )
 _AUTH_HEADERS = frozenset({"authorization", "http_authorization"})
 _DEPENDS = frozenset({"Depends", "Security"})
+_AUTH_ATTRIBUTES = frozenset({"is_authenticated", "is_anonymous"})
 _AUTH_PARAMS = frozenset({"authorization", "x_api_key", "api_key", "x_token", "token"})
 
 
@@ -91,15 +93,6 @@ def _reads_auth_header(node: ast.AST) -> bool:
         key = const_str(node.slice)
         return call_name(node.value) in ("headers", "META") and (key or "").lower() in _AUTH_HEADERS
     return False
-
-
-def _checks_caller(node: ast.AST) -> bool:
-    """Decodes a token, reads the Authorization header, or asks `user.is_authenticated`."""
-    if isinstance(node, ast.Attribute):
-        return node.attr in ("is_authenticated", "is_anonymous")
-    if isinstance(node, ast.Call) and _is_token_decode(node):
-        return True
-    return _reads_auth_header(node)
 
 
 def _guarding_param(arg: ast.arg, default: ast.expr | None) -> bool:
@@ -150,6 +143,7 @@ class AuthIndex:
     def __init__(self, project: ProjectIndex) -> None:
         self.project = project
         self._auth: set[int] = set()
+        self._inspected: dict[int, tuple[bool, list[int]]] = {}
         self.schemes: list[tuple[str, int]] = []
         callers: dict[int, set[int]] = {}
         seeds: list[int] = []
@@ -183,20 +177,29 @@ class AuthIndex:
         )
 
     def _inspect(self, index: ModuleIndex, fn: FunctionNode) -> tuple[bool, list[int]]:
-        """(authenticates by itself, ids of the project functions it calls or depends on)."""
+        """(authenticates by itself, ids of the project functions it calls or depends on),
+        computed once per function."""
+        if id(fn) not in self._inspected:
+            self._inspected[id(fn)] = self._look(index, fn)
+        return self._inspected[id(fn)]
+
+    def _look(self, index: ModuleIndex, fn: FunctionNode) -> tuple[bool, list[int]]:
+        # The function's own code; a nested function (a decorator's wrapper) counts as called.
+        facts = index.facts.get(id(fn)) or FunctionFacts()
         direct = any(_guarding_param(arg, default) for arg, default in arguments(fn))
-        callees: list[int] = []
+        direct = direct or bool(facts.attributes & _AUTH_ATTRIBUTES)
+        direct = direct or any(_reads_auth_header(s) for s in facts.subscripts)
+        callees = [id(nested) for nested in facts.nested]
         for owner, target in param_dependencies(index, self.project, fn):
             direct = direct or self.is_scheme(owner, target)
             found = self.project.function(owner, target)
             if found is not None:
                 callees.append(id(found[1]))
-        for node in ast.walk(fn):
-            direct = direct or _checks_caller(node)
-            if isinstance(node, ast.Call):
-                found = self.project.function(index, node.func)
-                if found is not None and found[1] is not fn:
-                    callees.append(id(found[1]))
+        for call in facts.calls:
+            direct = direct or _is_token_decode(call) or _reads_auth_header(call)
+            found = self.project.function(index, call.func)
+            if found is not None and found[1] is not fn:
+                callees.append(id(found[1]))
         return direct, callees
 
     def is_auth_function(self, fn: FunctionNode) -> bool:

@@ -49,6 +49,17 @@ def keyword(call: ast.Call, name: str) -> ast.expr | None:
 
 
 @dataclass(eq=False)
+class FunctionFacts:
+    """What one function's code holds, gathered in the module's single walk: the calls,
+    subscripts and attribute names in it (nested functions' own code excluded)."""
+
+    calls: list[ast.Call] = field(default_factory=list)
+    subscripts: list[ast.Subscript] = field(default_factory=list)
+    attributes: set[str] = field(default_factory=set)
+    nested: list[FunctionNode] = field(default_factory=list)
+
+
+@dataclass(eq=False)
 class ModuleIndex:
     """What one module defines and imports, from one walk of its tree."""
 
@@ -62,6 +73,7 @@ class ModuleIndex:
     assigns: dict[str, list[ast.expr]] = field(default_factory=dict)
     calls: list[ast.Call] = field(default_factory=list)
     all_functions: list[FunctionNode] = field(default_factory=list)
+    facts: dict[int, FunctionFacts] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -106,35 +118,105 @@ def _record_assign(index: ModuleIndex, node: ast.Assign | ast.AnnAssign) -> None
             index.assigns.setdefault(target.id, []).append(node.value)
 
 
+def _visit(index: ModuleIndex, node: ast.AST, facts: FunctionFacts | None) -> FunctionFacts | None:
+    """Record one node; returns the facts its children belong to."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        if facts is not None:
+            facts.nested.append(node)
+        index.all_functions.append(node)
+        index.functions.setdefault(node.name, node)
+        facts = index.facts[id(node)] = FunctionFacts()
+    elif isinstance(node, ast.Call):
+        index.calls.append(node)
+        if facts is not None:
+            facts.calls.append(node)
+    elif isinstance(node, ast.Import | ast.ImportFrom):
+        _record_import(index, node)
+    elif isinstance(node, ast.Assign | ast.AnnAssign):
+        _record_assign(index, node)
+    elif isinstance(node, ast.ClassDef):
+        index.classes.setdefault(node.name, node)
+    elif facts is not None and isinstance(node, ast.Subscript):
+        facts.subscripts.append(node)
+    elif facts is not None and isinstance(node, ast.Attribute):
+        facts.attributes.add(node.attr)
+    return facts
+
+
+# Fields that never hold code: names, constants, contexts (`Load`/`Store` nodes are skipped).
+_NOT_CODE = frozenset(
+    {
+        "ctx",
+        "id",
+        "attr",
+        "arg",
+        "name",
+        "names",
+        "module",
+        "level",
+        "kind",
+        "type_comment",
+        "asname",
+        "conversion",
+        "simple",
+        "is_async",
+    }
+)
+_CODE_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """The child nodes that hold code (faster than `ast.iter_child_nodes`: no contexts,
+    no identifier fields), in source order."""
+    kind = type(node)
+    fields = _CODE_FIELDS.get(kind)
+    if fields is None:
+        fields = _CODE_FIELDS[kind] = tuple(f for f in node._fields if f not in _NOT_CODE)
+    found: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, ast.AST))
+    return found
+
+
 def index_module(module: PythonModule) -> ModuleIndex:
+    """One walk of the module's tree, in source order."""
     index = ModuleIndex(module, dotted_name(module.path))
     for top in module.tree.body:
         if isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef):
             index.functions[top.name] = top
         elif isinstance(top, ast.ClassDef):
             index.classes[top.name] = top
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            _record_import(index, node)
-        elif isinstance(node, ast.Assign | ast.AnnAssign):
-            _record_assign(index, node)
-        elif isinstance(node, ast.Call):
-            index.calls.append(node)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            index.all_functions.append(node)
-            index.functions.setdefault(node.name, node)
-        elif isinstance(node, ast.ClassDef):
-            index.classes.setdefault(node.name, node)
+    stack: list[tuple[ast.AST, FunctionFacts | None]] = [(module.tree, None)]
+    while stack:
+        node, facts = stack.pop()
+        inner = _visit(index, node, facts)
+        stack.extend((child, inner) for child in reversed(children(node)))
     return index
 
 
 def _common_prefix(a: str, b: str) -> int:
     count = 0
-    for left, right in zip(PurePosixPath(a).parts, PurePosixPath(b).parts, strict=False):
+    for left, right in zip(a.split("/"), b.split("/"), strict=False):
         if left != right:
             break
         count += 1
     return count
+
+
+def dotted_expr(node: ast.expr) -> str | None:
+    """`app.api.routes` for a chain of names and attributes, None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 class ProjectIndex:
@@ -144,6 +226,9 @@ class ProjectIndex:
         roles = (ModuleRole.APP, ModuleRole.SCRIPT)
         self.modules = [index_module(m) for m in inventory.modules if m.role in roles]
         self._by_suffix: dict[str, list[ModuleIndex]] = {}
+        # Resolution is asked again and again for the same names: remembered per importer.
+        self._modules: dict[tuple[str, str], ModuleIndex | None] = {}
+        self._symbols: dict[tuple[int, str], Symbol | None] = {}
         for index in self.modules:
             parts = index.name.split(".")
             for start in range(len(parts)):
@@ -155,6 +240,12 @@ class ProjectIndex:
     def module(self, dotted: str, near: ModuleIndex | None = None) -> ModuleIndex | None:
         """The module `dotted` names; repos run from a subfolder (`backend/app/...`) still
         resolve, preferring the candidate closest to the importing module."""
+        key = (dotted, near.path.rpartition("/")[0] if near is not None else "")
+        if key not in self._modules:
+            self._modules[key] = self._find_module(dotted, near)
+        return self._modules[key]
+
+    def _find_module(self, dotted: str, near: ModuleIndex | None) -> ModuleIndex | None:
         candidates = self._by_suffix.get(dotted, [])
         exact = [c for c in candidates if c.name == dotted]
         if exact:
@@ -167,6 +258,15 @@ class ProjectIndex:
 
     def symbol(self, index: ModuleIndex, name: str, depth: int = 0) -> Symbol | None:
         """Where `name`, as `index` sees it, is defined in the project (None: not ours)."""
+        key = (id(index), name)
+        if depth == 0 and key in self._symbols:
+            return self._symbols[key]
+        found = self._symbol(index, name, depth)
+        if depth == 0:
+            self._symbols[key] = found
+        return found
+
+    def _symbol(self, index: ModuleIndex, name: str, depth: int) -> Symbol | None:
         local = name in index.assigns or name in index.functions or name in index.classes
         if name not in index.imports or local:
             return index, name
@@ -189,7 +289,7 @@ class ProjectIndex:
         if isinstance(node, ast.Name):
             return self.symbol(index, node.id)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name | ast.Attribute):
-            dotted = ast.unparse(node.value)
+            dotted = dotted_expr(node.value) or ""
             root = dotted.split(".")[0]
             if "." in dotted and index.imports.get(root, ("", "")) == (root, None):
                 # `import app.api.routes` then `app.api.routes.router`
@@ -291,12 +391,51 @@ def arguments(fn: FunctionNode) -> list[tuple[ast.arg, ast.expr | None]]:
     ]
 
 
-def walk_body(node: FunctionNode) -> Iterator[ast.AST]:
-    """Every node of a function's own body, not descending into nested functions/classes."""
+# Handler bodies are read by many checks: each function's node list is built once. Entries
+# hold the function itself, so an id is never reused while its entry lives.
+_BODIES: dict[int, tuple[FunctionNode, tuple[ast.AST, ...]]] = {}
+_BODIES_MAX = 20_000
+
+
+def walk_body(node: FunctionNode) -> tuple[ast.AST, ...]:
+    """Every node of a function's own body (no `Load`/`Store` contexts), in source order, not
+    descending into nested functions and classes."""
+    cached = _BODIES.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
+    found: list[ast.AST] = []
     stack: list[ast.AST] = list(reversed(node.body))
     while stack:
         current = stack.pop()
-        yield current
+        found.append(current)
         if isinstance(current, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(current))))
+        stack.extend(reversed(children(current)))
+    if len(_BODIES) >= _BODIES_MAX:
+        _BODIES.clear()
+    _BODIES[id(node)] = (node, tuple(found))
+    return tuple(found)
+
+
+def source_text(source: str, node: ast.AST) -> str | None:
+    """The source of a one-line node as written (None for multi-line nodes)."""
+    line, end = getattr(node, "lineno", 0), getattr(node, "end_lineno", -1)
+    start, stop = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None)
+    if line != end or stop is None:
+        return None
+    lines = _lines(source)
+    if not 0 < line <= len(lines):
+        return None
+    return lines[line - 1].encode()[start:stop].decode(errors="replace")
+
+
+_LINES: dict[int, tuple[str, list[str]]] = {}
+
+
+def _lines(source: str) -> list[str]:
+    cached = _LINES.get(id(source))
+    if cached is None or cached[0] is not source:
+        if len(_LINES) > 64:
+            _LINES.clear()
+        cached = _LINES[id(source)] = (source, source.split("\n"))
+    return cached[1]

@@ -19,6 +19,7 @@ from reviewbot.analyzers.route_index import (
     arguments,
     call_name,
     const_str,
+    dotted_expr,
     keyword,
     walk_body,
 )
@@ -224,19 +225,24 @@ def body_type(project: ProjectIndex, index: ModuleIndex, fn: FunctionNode, path:
             continue
         kind = _param_body(project, index, arg, default)
         if kind == "Request":
-            if reads_raw_body(fn, arg.arg) is not None:
+            if reads_raw_body(fn, arg.arg, index) is not None:
                 return "Request"
         elif kind is not None and found is None:
             found = kind
     return found
 
 
-def reads_raw_body(fn: FunctionNode, request: str) -> ast.Call | None:
+def reads_raw_body(
+    fn: FunctionNode, request: str, index: ModuleIndex | None = None
+) -> ast.Call | None:
     """The `request.json()` / `request.body()` call of the handler's own body, if any."""
-    for node in walk_body(fn):
+    facts = index.facts.get(id(fn)) if index is not None else None
+    calls = (
+        facts.calls if facts is not None else [n for n in walk_body(fn) if isinstance(n, ast.Call)]
+    )
+    for node in calls:
         if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
+            isinstance(node.func, ast.Attribute)
             and node.func.attr in _RAW_READS
             and isinstance(node.func.value, ast.Name)
             and node.func.value.id == request
@@ -307,7 +313,7 @@ def _routes_of(
                     handler_line=fn.lineno,
                     function=fn,
                     module=index,
-                    dependencies=tuple(ast.unparse(t) for _, t in every),
+                    dependencies=tuple(dotted_expr(t) or ast.unparse(t) for _, t in every),
                 )
                 for method in _methods(decorator)
             ]

@@ -377,3 +377,47 @@ def test_no_web_app_means_an_empty_table_built_once(tmp_path: Path) -> None:
     assert table.routes == ()
     assert table.facts() == []
     assert extract_routes(inv) is table
+
+
+def test_odd_code_is_read_without_failing(tmp_path: Path) -> None:
+    files = {
+        # routers that include each other, paths that are not literals, a factory's router
+        "a.py": (
+            "from b import r2\nfrom fastapi import APIRouter, FastAPI\n"
+            "r1 = APIRouter(prefix='/a')\nr1.include_router(r2)\napp = FastAPI()\n"
+            "app.include_router(r1)\napp.include_router(make())\n"
+            "@r1.get(f'/x/{1}')\ndef f(): ...\n@r1.get(PATH)\ndef g(): ...\n"
+            "@r1.api_route('/m', methods=METHODS)\ndef h(*args, **kw): ...\n"
+        ),
+        "b.py": (
+            "from a import r1\nfrom fastapi import APIRouter\nr2 = APIRouter(prefix='/b')\n"
+            "r2.include_router(r1)\n@r2.post('/loop', response_model=None)\n"
+            "def loop(payload: dict = Body(...)): ...\n"
+        ),
+        # classes deriving from each other, URLconfs built in comprehensions and lambdas
+        "views.py": (
+            "from rest_framework import viewsets\nclass A(B): ...\nclass B(A): ...\n"
+            "class V(viewsets.ModelViewSet, V):\n    permission_classes = perms()\n"
+        ),
+        "urls.py": (
+            "from django.urls import include, path\nfrom rest_framework.routers import "
+            "DefaultRouter\nfrom views import V\nrouter = DefaultRouter()\n"
+            "router.register(PREFIX, V)\nrouter.register('w', Unknown)\n"
+            "urlpatterns = [path('x', v) for v in views]\n"
+            "urlpatterns += [path('l', lambda r: None), path(p, include(mods)), "
+            "path('i/', include(['a'])), path('y/', include('urls'))]\n"
+            "urlpatterns += router.urls\n"
+        ),
+        "f.py": (
+            "from flask import Blueprint, Flask\napp = Flask(__name__)\n"
+            "bp = Blueprint('b', __name__)\nbp.register_blueprint(bp)\n"
+            "app.register_blueprint(bp, url_prefix=P)\napp.add_url_rule('/r')\n"
+            "app.add_url_rule(R, view_func=q)\n"
+        ),
+    }
+    table = extract_routes(inventory(tmp_path, files))
+    assert [(r.method, r.path, r.handler, r.response_model, r.body_type) for r in table] == [
+        ("GET", "/a/m", "h", None, None),
+        ("GET", "/b/a/m", "h", None, None),
+        ("POST", "/b/loop", "loop", None, "dict"),
+    ]

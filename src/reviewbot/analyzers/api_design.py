@@ -95,7 +95,8 @@ class _Checks:
         segments = route.path.strip("/").split("/")
         for segment, following in pairwise(segments):
             param = following.strip("{}")
-            if not (following.startswith("{") and segment.isalpha() and segment.islower()):
+            readable = len(segment) >= 3 and segment.isalpha() and segment.islower()
+            if not (following.startswith("{") and readable):
                 continue
             named = param in ("id", "pk", "uuid", "slug") or param.startswith(segment + "_")
             if named and not segment.endswith("s") and segment not in UNCOUNTABLE:

@@ -76,7 +76,8 @@ _INPUT_SUFFIXES = ("_in", "_data", "_form", "_request", "_schema", "_payload", "
 _LOOKUPS = frozenset({"filter_by", "filter", "get", "get_or_none", "first", "where"})
 _EXEMPT = re.compile(
     r"login|logout|sign_?in|sign_?up|signin|signup|register|token|refresh|password[-_]?reset"
-    r"|reset[-_]?password|forgot|verify|confirm|activate|webhook|callback|oauth|health",
+    r"|reset[-_]?password|password[-_]?recover|recover[-_]?password|forgot|verify|confirm|activate"
+    r"|resend|webhook|callback|oauth|health",
     re.IGNORECASE,
 )
 _REGISTRATION = re.compile(r"^(create|add|new|register)_?(user|account|member)s?$", re.IGNORECASE)

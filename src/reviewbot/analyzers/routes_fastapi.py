@@ -294,6 +294,8 @@ def _routes_of(
         params = param_dependencies(index, project, fn)
         handler_auth = guarded or auth.handler_authenticates(index, fn)
         model = keyword(decorator, "response_model")
+        if isinstance(model, ast.Constant) and model.value is None:
+            model = None  # `response_model=None`: the response is not validated
         for base, deps in _bases(graph, key):
             path = normalize_path(join_path(base, raw))
             every = deps + own_deps + params

@@ -208,6 +208,13 @@ def test_flask_async_view_and_tests_get_info(analyze: Callable[[Files], Analyzer
     assert output.facts["async_functions"] == 1
 
 
+def test_django_startapp_tests_module_gets_info(analyze: Callable[[Files], AnalyzerOutput]) -> None:
+    output = analyze({"blog/models.py": "x = 1\n", "blog/tests.py": fixture("async_test")})
+    assert [(r[0], r[1], r[2], r[3]) for r in rows(output)] == [
+        ("RB0401", "blog/tests.py", 8, "info"),
+    ]
+
+
 def test_no_async_code_means_not_applicable(analyze: Callable[[Files], AnalyzerOutput]) -> None:
     output = analyze(
         {

@@ -28,7 +28,7 @@ from reviewbot.analyzers.db_sessions import (
     functions_of,
     walk_scope,
 )
-from reviewbot.analyzers.project_names import FunctionNode, FunctionRef, ProjectNames
+from reviewbot.analyzers.project_names import FunctionNode, FunctionRef, ProjectNames, judged_gently
 from reviewbot.model import AnalyzerOutput, Finding, Severity
 from reviewbot.source.inventory_model import ModuleRole, PythonModule
 
@@ -171,7 +171,7 @@ class _Scan:
         )
 
     def finding(self, module: PythonModule, rule: str, line: int, message: str) -> None:
-        low = module.role in (ModuleRole.TEST, ModuleRole.SCRIPT)
+        low = judged_gently(module)
         severity = Severity.INFO if low else None
         self.findings.append(
             self.ctx.rulebook.finding(rule, module.path, line, message, severity=severity)

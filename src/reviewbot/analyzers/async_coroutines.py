@@ -17,10 +17,10 @@ from reviewbot.analyzers.async_rules import (
     ASYNC_SESSION_METHODS,
 )
 from reviewbot.analyzers.db_sessions import SessionKind, SessionSources, walk_scope
-from reviewbot.analyzers.project_names import FunctionNode, ProjectNames
+from reviewbot.analyzers.project_names import FunctionNode, ProjectNames, judged_gently
 from reviewbot.model import Finding, Severity
 from reviewbot.rulebook import Rulebook
-from reviewbot.source.inventory_model import ModuleRole, PythonModule
+from reviewbot.source.inventory_model import PythonModule
 
 # Decorators that leave an `async def` a plain coroutine function (framework registration).
 _ROUTE_DECORATORS = frozenset(
@@ -163,7 +163,7 @@ class CoroutineCheck:
         else:
             fix = f"make `{function.name}` async and `await` it, or run it with `asyncio.run(...)`"
         message = f"`{shown}` returns a coroutine that is never awaited, so it never runs: {fix}."
-        low = module.role in (ModuleRole.TEST, ModuleRole.SCRIPT)
+        low = judged_gently(module)
         return self.rulebook.finding(
             "RB0405", module.path, call.lineno, message, severity=Severity.INFO if low else None
         )

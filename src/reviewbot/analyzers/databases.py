@@ -24,7 +24,7 @@ from reviewbot.analyzers.migrations_check import (
     tables_missing,
 )
 from reviewbot.analyzers.orm_models import ModelIndex, index_models
-from reviewbot.analyzers.project_names import ProjectNames
+from reviewbot.analyzers.project_names import ProjectNames, judged_gently
 from reviewbot.analyzers.sql_strings import SqlHit, SqlScan, may_hold_sql
 from reviewbot.model import AnalyzerOutput, Finding, Severity
 from reviewbot.source.inventory_model import ModuleRole, PythonModule
@@ -74,7 +74,7 @@ _ORM_MIGRATION_HINTS = {
 
 def _low(module: PythonModule) -> Severity | None:
     """Tests and scripts (seeds, management commands) are judged more gently."""
-    return Severity.INFO if module.role in (ModuleRole.TEST, ModuleRole.SCRIPT) else None
+    return Severity.INFO if judged_gently(module) else None
 
 
 def _uses_database(ctx: ScanContext, index: ModelIndex) -> bool:

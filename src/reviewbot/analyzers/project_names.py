@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from reviewbot.source.inventory_model import PythonModule
+from reviewbot.source.inventory_model import ModuleRole, PythonModule
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -45,6 +45,14 @@ class ModuleNames:
     classes: set[str] = field(default_factory=set)
     # `Name = value` at module level (the last assignment wins), with annotated ones.
     assignments: dict[str, ast.expr] = field(default_factory=dict)
+
+
+def judged_gently(module: PythonModule) -> bool:
+    """Tests and scripts (seeds, management commands), Django's `app/tests.py` included:
+    where a blocking call or an unclosed session costs no user anything."""
+    return module.role in (ModuleRole.TEST, ModuleRole.SCRIPT) or (
+        PurePosixPath(module.path).name == "tests.py"
+    )
 
 
 def dotted_name(path: str) -> str:

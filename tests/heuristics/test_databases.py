@@ -361,17 +361,23 @@ def test_positive_evidence_shapes_the_score() -> None:
         "databases": {
             "models": 3,
             "relationships": 4,
-            "foreign_keys": 4,
+            "foreign_keys": 3,
             "indexed_foreign_keys": 1,
+            "lookup_fields": 1,
+            "indexed_lookup_fields": 1,
             "session_dependency": ["app.db.get_db"],
         }
     }
     assert adjust(100.0, facts) == (
-        92.5,
-        ["3 models, 4 relationships", "1 of 4 foreign keys indexed",
-         "sessions closed by a dependency"],
+        95.0,
+        ["3 models, 4 relationships", "1 of 3 foreign keys indexed",
+         "1 of 1 lookup columns unique or indexed", "sessions closed by a dependency"],
     )
     assert adjust(80.0, {"databases": {"models": 0}}) == (80.0, [])
+    assert adjust(80.0, {"databases": {"models": 1, "relationships": 0}}) == (
+        80.0,
+        ["1 model, 0 relationships"],
+    )
 
 
 def test_learner_example_planted_database_mistakes() -> None:
@@ -410,6 +416,7 @@ def test_learner_example_planted_database_mistakes() -> None:
         '`alembic revision --autogenerate -m "initial"`.'
     )
     assert output.facts["indexed_foreign_keys"] == 0
+    assert (output.facts["lookup_fields"], output.facts["indexed_lookup_fields"]) == (2, 0)
 
 
 def test_good_example_is_silent() -> None:
@@ -418,3 +425,4 @@ def test_good_example_is_silent() -> None:
     assert output.facts["session_dependency"] == ["app.db.session.get_session"]
     assert output.facts["migrations"] == 1
     assert output.facts["indexed_foreign_keys"] == output.facts["foreign_keys"] == 3
+    assert (output.facts["lookup_fields"], output.facts["indexed_lookup_fields"]) == (1, 1)

@@ -378,18 +378,27 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return kept
 
 
+# Columns a backend looks rows up by: they want a unique constraint or an index.
+_LOOKUP_FIELDS = frozenset({"email", "username", "slug"})
+
+
 def _model_facts(index: ModelIndex) -> dict[str, object]:
-    foreign_keys = indexed = 0
+    foreign_keys = indexed = lookups = indexed_lookups = 0
     for model in index.models:
         for fk in model.foreign_keys:
             foreign_keys += 1
             indexed += fk in model.indexed_fields
+        for name in _LOOKUP_FIELDS.intersection(model.fields):
+            lookups += 1
+            indexed_lookups += name in model.indexed_fields
     return {
         "models": len(index.models),
         "orms": sorted(index.orms),
         "relationships": sum(1 for m in index.models for r in m.relations if r.kind != "reverse"),
         "foreign_keys": foreign_keys,
         "indexed_foreign_keys": indexed,
+        "lookup_fields": lookups,
+        "indexed_lookup_fields": indexed_lookups,
     }
 
 

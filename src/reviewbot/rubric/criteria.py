@@ -148,19 +148,27 @@ def _advanced(score: float, facts: Facts) -> tuple[float, list[str]]:
 
 
 def _databases(score: float, facts: Facts) -> tuple[float, list[str]]:
-    """Modelled relationships and indexed foreign keys; the session dependency as a note."""
+    """Relationships modelled, foreign keys and lookup columns (email, username, slug)
+    indexed or unique; the session dependency as a note."""
     seen = facts.get("databases")
     models = _int_fact(facts, "databases", "models")
     if not seen or not models:
         return score, []
     relations = _int_fact(facts, "databases", "relationships")
     notes = [f"{models} model{'s' if models != 1 else ''}, {relations} relationships"]
-    foreign_keys = _int_fact(facts, "databases", "foreign_keys")
-    if foreign_keys:
-        indexed = _int_fact(facts, "databases", "indexed_foreign_keys")
-        notes.append(f"{indexed} of {foreign_keys} foreign keys indexed")
-        # Unindexed foreign keys make every join and lookup by parent a full scan.
-        score *= 0.9 + 0.1 * indexed / foreign_keys
+    keys = 0
+    indexed = 0
+    for total, done, label in (
+        ("foreign_keys", "indexed_foreign_keys", "foreign keys indexed"),
+        ("lookup_fields", "indexed_lookup_fields", "lookup columns unique or indexed"),
+    ):
+        if count := _int_fact(facts, "databases", total):
+            keys += count
+            indexed += _int_fact(facts, "databases", done)
+            notes.append(f"{_int_fact(facts, 'databases', done)} of {count} {label}")
+    if keys:
+        # Without an index every join by a foreign key and every lookup is a full scan.
+        score *= 0.9 + 0.1 * indexed / keys
     if seen.get("session_dependency"):
         notes.append("sessions closed by a dependency")
     return score, notes

@@ -287,3 +287,97 @@ def test_rubric_notes_what_was_checked() -> None:
     assert adjust(80.0, facts) == (80.0, ["5 loops checked for per-row queries",
                                           "eager loading in 1 place"])
     assert adjust(80.0, {}) == (80.0, [])
+
+
+def test_raw_writes_per_row_suggest_executemany(tmp_path: Path) -> None:
+    output = scan_files(
+        {
+            "load.py": (
+                "import sqlite3\n\n"
+                "def load(rows):\n"
+                "    cur = sqlite3.connect('app.db').cursor()\n"
+                "    for name, price in rows:\n"
+                "        cur.execute('INSERT INTO products VALUES (?, ?)', (name, price))\n"
+                "    cur.executemany('INSERT INTO products VALUES (?, ?)', rows)\n"
+            )
+        },
+        tmp_path,
+    )
+    assert rows(output) == [
+        ("RB0901", "load.py", 6,
+         "`for name, price in rows` (line 5) runs `cur.execute('INSERT INTO products VALUES "
+         "(?, ?)', (name, price))` for every item: write all rows with one `executemany(...)` "
+         "(or one multi-row statement)."),
+    ]
+
+
+def test_filtered_rows_and_relations_named_items_are_followed(tmp_path: Path) -> None:
+    models = (
+        "from sqlalchemy import ForeignKey\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n"
+        "class Order(Base):\n"
+        "    __tablename__ = 'orders'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "    items: Mapped[list['Item']] = relationship()\n\n"
+        "class Item(Base):\n"
+        "    __tablename__ = 'items'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "    order_id: Mapped[int] = mapped_column(ForeignKey('orders.id'))\n"
+        "    product: Mapped['Product'] = relationship()\n\n"
+        "class Product(Base):\n"
+        "    __tablename__ = 'products'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    )
+    views = (
+        "from sqlalchemy import select\n"
+        "from sqlalchemy.orm import selectinload\n"
+        "from models import Order\n\n"
+        "def totals(session):\n"
+        "    orders = session.scalars(select(Order).options(selectinload(Order.items))).all()\n"
+        "    open_orders = [o for o in orders if o.id]\n"
+        "    for order in open_orders:\n"
+        "        for item in order.items:\n"
+        "            print(item.product.id)\n"
+    )
+    output = scan_files({"models.py": models, "views.py": views}, tmp_path)
+    assert rows(output) == [
+        ("RB0902", "views.py", 10,
+         "`for item in order.items` (line 9) reads `item.product` for every row: load it in "
+         "the query at line 6 with `selectinload(Order.items).selectinload(Item.product)`."),
+    ]
+
+
+def test_loops_that_run_no_query_per_row_stay_silent(tmp_path: Path) -> None:
+    models = (
+        "from django.db import models\n\n"
+        "class Author(models.Model):\n"
+        "    name = models.CharField(max_length=50)\n\n"
+        "class Book(models.Model):\n"
+        "    author = models.ForeignKey(Author, on_delete=models.CASCADE)\n"
+        "    title = models.CharField(max_length=50)\n"
+    )
+    views = (
+        "import redis\n"
+        "from books.models import Author, Book\n\n"
+        "cache = redis.Redis()\n\n"
+        "def report(request, formset, payload):\n"
+        "    for form in formset:\n"
+        "        form.save()\n"
+        "    for book in payload['books']:\n"
+        "        print(book.author)\n"
+        "    for key in request.GET:\n"
+        "        cache.get(key)\n"
+        "    rows = Book.objects.values_list('title', 'author_id')\n"
+        "    for title, author_id in rows:\n"
+        "        print(title, author_id)\n"
+        "    for book in Book.objects.all():\n"
+        "        print(book.author_id, book.title)\n"
+        "    for book in Book.objects.all():\n"
+        "        if book.title == 'x':\n"
+        "            return Author.objects.get(pk=book.author_id)\n"
+        "    return None\n"
+    )
+    output = scan_files({"books/models.py": models, "books/views.py": views}, tmp_path)
+    assert rows(output) == []
+    assert output.facts["loops_checked"] == 6

@@ -11,6 +11,7 @@ marshmallow dumps. The eager-loading versions (`select_related`, `prefetch_relat
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from typing import Final
 
@@ -40,6 +41,13 @@ _DATABASE_MODULES: Final = (
     "pyodbc", "duckdb",
 )
 _QUOTE_WIDTH: Final = 70
+# Only code with a loop, a comprehension or a dump can run something per row: the rest of a
+# large repository is skipped without walking its trees.
+_PER_ROW_TEXT: Final = re.compile(r"\bfor\s+[\w\s,()\[\]]+?\s+in\b|\.dump\(|\.jsonify\(")
+_EAGER_TEXT: Final = re.compile(
+    r"\b(?:select_related|prefetch_related|selectinload|joinedload|subqueryload|"
+    r"immediateload|contains_eager)\("
+)
 _COUNTS: Final = frozenset({"count", "exists", "acount", "aexists"})
 _LOOKUPS: Final = frozenset(
     {"get", "first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "get_or_404",
@@ -72,21 +80,40 @@ def eager_fix(root: Model, path: tuple[str, ...], index: ModelIndex) -> str:
     return ".".join(loaders)
 
 
+def _writes_sql(call: ast.Call) -> bool:
+    """Whether the first SQL string in the call is an INSERT, UPDATE or DELETE."""
+    for node in ast.walk(call):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip():
+            return node.value.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")
+    return False
+
+
+# How to run a per-item query once, by what it does and the ORM's style.
+_FIXES: Final = {
+    "write": "write all rows with one `executemany(...)` (or one multi-row statement)",
+    "raw": "fetch what the loop needs with one query (a `JOIN` or `WHERE ... IN (...)`) first",
+    "count-django": "count for all rows in one query with `annotate(n=Count(...))`",
+    "count": "count for all rows in one grouped query (`func.count()` with `group_by`)",
+    "lookup-django": "fetch them all before the loop with one `filter(<field>__in=...)` or "
+    "`in_bulk()` and look them up in a dict",
+    "lookup": "fetch them all before the loop with one `where(<column>.in_(...))` query and "
+    "look them up in a dict",
+    "other": "run one query for all rows before the loop, or load the related rows eagerly",
+}
+
+
 def _query_fix(hit: QueryHit) -> str:
     source = hit.source
+    django = "-django" if source.style == "django" else ""
     if source.kind == "raw":
-        return "fetch what the loop needs with one query (a `JOIN` or `WHERE ... IN (...)`) first"
-    if source.method in _COUNTS or "count(" in ast.unparse(source.call).lower():
-        if source.style == "django":
-            return "count for all rows in one query with `annotate(n=Count(...))`"
-        return "count for all rows in one grouped query (`func.count()` with `group_by`)"
-    if source.method in _LOOKUPS or source.method == "filter_by":
-        if source.style == "django":
-            return "fetch them all before the loop with one `filter(<field>__in=...)` or " \
-                   "`in_bulk()` and look them up in a dict"
-        return "fetch them all before the loop with one `where(<column>.in_(...))` query " \
-               "and look them up in a dict"
-    return "run one query for all rows before the loop, or load the related rows eagerly"
+        key = "write" if _writes_sql(source.call) else "raw"
+    elif source.method in _COUNTS or "count(" in ast.unparse(source.call).lower():
+        key = "count" + django
+    elif source.method in _LOOKUPS or source.method == "filter_by":
+        key = "lookup" + django
+    else:
+        key = "other"
+    return _FIXES[key]
 
 
 class _Report:
@@ -116,7 +143,9 @@ class _Report:
             message = (f"{where} calls `{hit.via}()` for every item, which runs `{quoted}` "
                        f"({place}): {_query_fix(hit)}.")
             return self.finding(QUERY_IN_LOOP, hit.line, message)
-        if hit.source.kind == "raw" and frame.origin is not None and frame.origin.raw:
+        if hit.source.kind == "raw" and frame.origin is not None and frame.origin.raw and not (
+            _writes_sql(hit.source.call)
+        ):
             message = (f"{where} runs SQL `{quoted}` for every row fetched at line "
                        f"{frame.origin.line}: get it in that query with a `JOIN` (or one "
                        "`WHERE ... IN (...)` query).")
@@ -204,6 +233,17 @@ def _classes(body: list[ast.stmt]) -> Iterator[ast.ClassDef]:
             yield from _classes(node.body)
 
 
+def _imports(body: list[ast.stmt]) -> Iterator[str]:
+    """Modules imported at the top level (inside `if`/`try` blocks too)."""
+    for node in body:
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+        elif isinstance(node, ast.If | ast.Try):
+            yield from _imports(node.body + node.orelse)
+
+
 def _uses_database(imports: set[str]) -> bool:
     return any(name == m or name.startswith(m + ".") for name in imports
                for m in _DATABASE_MODULES)
@@ -230,10 +270,12 @@ class NPlusOneAnalyzer:
         frames = eager = 0
         imports: set[str] = set()
         for module in modules:
+            imports.update(_imports(module.tree.body))
+            eager += len(_EAGER_TEXT.findall(module.source))
+            if not _PER_ROW_TEXT.search(module.source):
+                continue
             walker = self._walk(module, table, checker)
             frames += len(walker.frames)
-            eager += walker.eager_loads
-            imports |= walker.imports
             report = _Report(book, index, module)
             for frame in walker.frames:
                 findings += report.frame(frame)
@@ -257,8 +299,11 @@ class NPlusOneAnalyzer:
         walker.walk(table.module_scope(module), body, None)
         for class_node in _classes(body):
             walker.walk(table.module_scope(module), class_node.body, class_node)
+        lines = module.source.splitlines()
         for function, owner in _functions(body, None):
-            walker.walk(table.scope(module, function, owner), function.body, owner)
+            text = "\n".join(lines[function.lineno - 1 : function.end_lineno])
+            if _PER_ROW_TEXT.search(text):
+                walker.walk(table.scope(module, function, owner), function.body, owner)
         return walker
 
     @staticmethod

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Final
 
 from reviewbot.analyzers.n_plus_one_origins import Resolver
-from reviewbot.analyzers.n_plus_one_queries import EAGER_CALLS, Origin, QuerySource, Scope
-from reviewbot.analyzers.n_plus_one_scopes import FunctionTable
+from reviewbot.analyzers.n_plus_one_queries import Origin, QuerySource, Scope
+from reviewbot.analyzers.n_plus_one_scopes import FunctionTable, child_blocks
 from reviewbot.analyzers.orm_fields import call_name, dotted
 from reviewbot.analyzers.orm_models import Model, Relation
 from reviewbot.source.inventory_model import PythonModule
@@ -101,8 +101,6 @@ class LoopWalker:
         self.table = table
         self.hook = hook
         self.frames: list[Frame] = []
-        self.eager_loads = 0
-        self.imports: set[str] = set()
         self.scope: Scope = table.module_scope(module)
         self.cls: ast.ClassDef | None = None
         self._consumed: set[int] = set()
@@ -130,8 +128,6 @@ class LoopWalker:
             self.block(node.orelse, frames, bound)
             return
         if isinstance(node, ast.Import | ast.ImportFrom):
-            module = node.module if isinstance(node, ast.ImportFrom) else None
-            self.imports.update([module] if module else [a.name for a in node.names])
             return
         self.parts(node, frames, bound)
 
@@ -142,14 +138,8 @@ class LoopWalker:
                 self.expr(child, frames, bound)
             elif isinstance(child, ast.withitem):
                 self.expr(child.context_expr, frames, bound)
-            elif isinstance(child, ast.match_case):
-                self.block(child.body, frames, bound)
-        for name in ("body", "orelse", "finalbody"):
-            stmts = getattr(node, name, None)
-            if isinstance(stmts, list) and stmts and isinstance(stmts[0], ast.stmt):
-                self.block(stmts, frames, bound)
-        for handler in getattr(node, "handlers", []):
-            self.block(handler.body, frames, bound)
+        for block in child_blocks(node):
+            self.block(block, frames, bound)
 
     def frame(self, target: ast.expr, iterable: ast.expr, line: int,
               bound: Bindings) -> tuple[Frame, Bindings]:
@@ -202,9 +192,10 @@ class LoopWalker:
             self.expr(part, current, inner)
 
     def call(self, node: ast.Call, frames: list[Frame], bound: Bindings) -> None:
-        if call_name(node) in EAGER_CALLS:
-            self.eager_loads += 1
-        if self.hook is not None:
+        func = node.func
+        if self.hook is not None and isinstance(func, ast.Attribute) and func.attr in (
+            "dump", "jsonify"
+        ):
             self.hook(node, Resolver(self.scope, bound.origins))
         if not frames or id(node) in self._consumed:
             return

@@ -53,6 +53,13 @@ class Resolver:
             return self._name(expr.id, line, depth)
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
             return self._function_call(expr, line, depth)
+        if isinstance(expr, ast.ListComp | ast.GeneratorExp) and len(expr.generators) == 1:
+            # [p for p in posts if p.published]: the same rows, filtered
+            generator = expr.generators[0]
+            same = isinstance(expr.elt, ast.Name) and isinstance(generator.target, ast.Name) and (
+                expr.elt.id == generator.target.id
+            )
+            return self.origin(generator.iter, line, depth + 1) if same else None
         base, steps = flatten(expr)
         start, rest = self._start(base, steps, line, depth) if steps else (None, [])
         return self._apply(start, rest)
@@ -177,10 +184,9 @@ class Resolver:
         return changed
 
     def _attribute(self, origin: Origin, name: str) -> Origin | None:
-        if name == "items":  # Flask-SQLAlchemy `paginate(...).items`
-            return origin
         if origin.raw or origin.rows or origin.many:
-            return None
+            # Flask-SQLAlchemy `Post.query.paginate(...).items`: the page's rows
+            return origin if name == "items" and origin.many else None
         relation = origin.model.relation(name) if origin.model else None
         target = self.scope.model(relation.target) if relation else None
         if relation is None or target is None:

@@ -150,6 +150,7 @@ class Scope:
     outer: Scope | None = None  # the module scope for functions
     cls: ast.ClassDef | None = None
     node: FunctionNode | None = None
+    _sessions: dict[str, bool] = field(default_factory=dict)
 
     def values(self, name: str, before: int) -> list[tuple[int, ast.expr]]:
         found = [(line, v) for line, v in self.assigns.get(name, []) if line < before]
@@ -180,15 +181,23 @@ class Scope:
             return False
         last = name.rsplit(".", 1)[-1]
         if isinstance(expr, ast.Name):
-            calls = self._assigned_calls(last)
-            if self._is_literal(last) or any(c.startswith(_HTTP_CLIENTS) for c in calls):
-                return False
-            annotation = self.annotation(last)
-            if "Session" in annotation or "Connection" in annotation:
-                return True
-            if any(c.split("(", 1)[0].rsplit(".", 1)[-1] in SESSION_FACTORIES for c in calls):
-                return True
+            known = self._sessions.get(last)
+            if known is None:
+                known = self._sessions[last] = self._is_session_name(last)
+            return known
         return last.lower() in SESSION_NAMES or last.lower().endswith("session")
+
+    def _is_session_name(self, name: str) -> bool:
+        """A local or module name: by what it was assigned, its annotation, then its name."""
+        calls = self._assigned_calls(name)
+        if self._is_literal(name) or any(c.startswith(_HTTP_CLIENTS) for c in calls):
+            return False  # a dict used as a fake database, an HTTP session
+        annotation = self.annotation(name)
+        if "Session" in annotation or "Connection" in annotation:
+            return True
+        if any(c.split("(", 1)[0].rsplit(".", 1)[-1] in SESSION_FACTORIES for c in calls):
+            return True
+        return name.lower() in SESSION_NAMES or name.lower().endswith("session")
 
     def is_cursor(self, expr: ast.expr) -> bool:
         name = dotted(expr)
@@ -260,6 +269,8 @@ class Scope:
             and not first.args
             and isinstance(receiver, ast.Name)
             and receiver.id not in ("self", "cls")
+            # forms, formsets and serializers validate and save one submitted item each
+            and not receiver.id.lower().endswith(("form", "formset", "serializer"))
         )
 
     def _session_query(self, method: str, call: ast.Call) -> bool:

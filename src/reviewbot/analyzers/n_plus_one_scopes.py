@@ -36,22 +36,39 @@ def _record(scope: Scope, target: ast.expr, value: ast.expr, line: int) -> None:
             _record(scope, item, part, line)
 
 
-def fill_scope(scope: Scope, body: list[ast.stmt]) -> None:
-    """Record the assignments, annotations and `with ... as x` of a body."""
-    for node in own_nodes(body):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                _record(scope, target, node.value, node.lineno)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            scope.annotations[node.target.id] = ast.unparse(node.annotation)
-            if node.value is not None:
-                _record(scope, node.target, node.value, node.lineno)
-        elif isinstance(node, ast.NamedExpr):
+def child_blocks(node: ast.stmt) -> Iterator[list[ast.stmt]]:
+    """The statement lists inside a compound statement (if/for/while/with/try/match)."""
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(node, name, None)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            yield block
+    for handler in getattr(node, "handlers", []):
+        yield handler.body
+    for case in getattr(node, "cases", []):
+        yield case.body
+
+
+def _record_statement(scope: Scope, node: ast.stmt) -> None:
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            _record(scope, target, node.value, node.lineno)
+    elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        scope.annotations[node.target.id] = ast.unparse(node.annotation)
+        if node.value is not None:
             _record(scope, node.target, node.value, node.lineno)
-        elif isinstance(node, ast.With | ast.AsyncWith):
-            for item in node.items:
-                if item.optional_vars is not None:
-                    _record(scope, item.optional_vars, item.context_expr, node.lineno)
+    elif isinstance(node, ast.With | ast.AsyncWith):
+        for item in node.items:
+            if item.optional_vars is not None:
+                _record(scope, item.optional_vars, item.context_expr, node.lineno)
+
+
+def fill_scope(scope: Scope, body: list[ast.stmt]) -> None:
+    """Record the assignments, annotations and `with ... as x` of a body's statements."""
+    for node in body:
+        if not isinstance(node, _NESTED):
+            _record_statement(scope, node)
+            for block in child_blocks(node):
+                fill_scope(scope, block)
 
 
 def function_params(node: FunctionNode) -> list[ast.arg]:

@@ -130,7 +130,7 @@ class SerializerChecker:
     hits: list[SerializerHit] = field(default_factory=list)
     # Module-level `posts_schema = PostSchema(many=True)`, imported by the views.
     instances: dict[str, list[ast.Call]] = field(default_factory=dict)
-    _reported: set[tuple[str, int, tuple[str, ...]]] = field(default_factory=set)
+    _reported: dict[tuple[str, int], list[tuple[str, ...]]] = field(default_factory=dict)
 
     def add_module(self, module: PythonModule) -> None:
         self.classes += [_Class(n, module) for n in module.tree.body if isinstance(n, ast.ClassDef)]
@@ -266,12 +266,9 @@ class SerializerChecker:
     def _add(self, hit: SerializerHit) -> None:
         """Keep one hit per place and path; a longer path's fix covers its prefixes."""
         path = hit.follow.path or (hit.follow.how,)
-        covered = any(
-            (place, line) == (hit.path, hit.line) and done[: len(path)] == path
-            for place, line, done in self._reported
-        )
-        if not covered:
-            self._reported.add((hit.path, hit.line, path))
+        done = self._reported.setdefault((hit.path, hit.line), [])
+        if not any(longer[: len(path)] == path for longer in done):
+            done.append(path)
             self.hits.append(hit)
 
     def check_views(self) -> None:
@@ -351,9 +348,9 @@ class SerializerChecker:
             return
         schema = func.value
         if isinstance(schema, ast.Name):
-            values = [v for _, v in resolver.scope.values(schema.id, call.lineno)]
+            values: list[ast.expr] = [v for _, v in resolver.scope.values(schema.id, call.lineno)]
             shared = self.instances.get(schema.id, [])
-            values = values or (shared if len(shared) == 1 else [])
+            values = values or list(shared if len(shared) == 1 else [])
             schema = values[-1] if values else schema
         cls = self.schemas.get(call_name(schema) or "") if isinstance(schema, ast.Call) else None
         if cls is None or not isinstance(schema, ast.Call):

@@ -644,16 +644,7 @@ def test_the_planted_secrets_are_all_reported(planted: tuple[Report, Path, list[
 @pytest.mark.parametrize(
     "fmt",
     [
-        pytest.param(
-            fmt,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="reporters/excerpts.mask_line shows a `sk_live_` key under a plain `KEY:` "
-                "name in HTML code excerpts (not this family's code; reported)",
-            ),
-        )
-        if fmt == "html"
-        else fmt
+        fmt
         for fmt in FORMATS
     ],
 )

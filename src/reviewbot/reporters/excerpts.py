@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from reviewbot.analyzers.secret_patterns import find_secrets
 from reviewbot.model import Finding
 from reviewbot.reporters.escaping import printable, shorten
 from reviewbot.secrets_mask import mask_secret
@@ -46,7 +47,7 @@ _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^\s:/@'\"]*:)(?P<value>[^\s@'\"]+)@")
 # Well-known key shapes: OpenAI/Stripe sk-, GitHub ghp_/gho_/github_pat_, AWS AKIA, Slack xox.
 _KNOWN_KEY = re.compile(
-    r"\b(sk|pk|rk)-[A-Za-z0-9_-]{12,}|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_\w{20,}"
+    r"\b(sk|pk|rk)[-_][A-Za-z0-9_-]{12,}|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_\w{20,}"
     r"|\bAKIA[0-9A-Z]{16}\b|\bxox[abprs]-[A-Za-z0-9-]{10,}"
 )
 
@@ -69,6 +70,10 @@ def _looks_like_key(value: str) -> bool:
     )
 
 
+def _is_masked(value: str) -> bool:
+    return "…" in value or "••••" in value
+
+
 def mask_line(line: str) -> str:
     """`line` with every value that may be a secret replaced by its masked form.
 
@@ -77,7 +82,15 @@ def mask_line(line: str) -> str:
     URLs, well-known key shapes, and long literals mixing letters and digits. This errs on the
     side of masking: an excerpt is for reading the code's shape, not copying its values.
     """
-    line = _URL_PASSWORD.sub(lambda m: m["head"] + mask_secret(m["value"]) + "@", line)
+    # Everything the secrets analyzer recognises first, then the broader shapes below.
+    for hit in sorted(find_secrets(line), key=lambda h: -h.column):
+        if hit.value and line[hit.column : hit.column + len(hit.value)] == hit.value:
+            end = hit.column + len(hit.value)
+            line = line[: hit.column] + mask_secret(hit.value) + line[end:]
+    line = _URL_PASSWORD.sub(
+        lambda m: m[0] if _is_masked(m["value"]) else m["head"] + mask_secret(m["value"]) + "@",
+        line,
+    )
     line = _KNOWN_KEY.sub(lambda m: mask_secret(m[0]), line)
 
     def literal(match: re.Match[str]) -> str:
@@ -96,7 +109,7 @@ def mask_line(line: str) -> str:
 
     def unquoted(match: re.Match[str]) -> str:
         value, sep = match["value"], match["sep"]
-        if not _CREDENTIAL_NAME.search(match["key"]) or "…" in value or "••••" in value:
+        if not _CREDENTIAL_NAME.search(match["key"]) or _is_masked(value):
             return match[0]
         if sep.strip() == "=" and " " in sep and _PYTHON_NAME.fullmatch(value):
             return match[0]

@@ -48,6 +48,7 @@ def test_classify(path: str, kind: FileKind) -> None:
         ("tests/test_api.py", ModuleRole.TEST),
         ("app/test_models.py", ModuleRole.TEST),
         ("conftest.py", ModuleRole.TEST),
+        ("blog/tests.py", ModuleRole.TEST),
         ("blog/migrations/0001_initial.py", ModuleRole.MIGRATION),
         ("alembic/versions/abc_init.py", ModuleRole.MIGRATION),
         ("manage.py", ModuleRole.SCRIPT),

@@ -167,7 +167,8 @@ def module_role(path: str) -> ModuleRole:
     if (
         {"tests", "test"} & folders
         or fnmatch.fnmatch(name, "test_*.py")
-        or (name.endswith("_test.py") or name == "conftest.py")
+        or name.endswith("_test.py")
+        or name in ("conftest.py", "tests.py")  # Django's `startapp` makes an app tests.py
     ):
         return ModuleRole.TEST
     if "migrations" in folders or ("versions" in folders and "alembic" in folders):

@@ -271,3 +271,25 @@ def test_c12_score_shaped_by_hashing_and_protected_routes() -> None:
         70.0,
         [],
     )
+
+
+def test_fast_hash_of_non_password_data_is_silent(tmp_path: Path) -> None:
+    files = {
+        "app/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n",
+        "app/fingerprint.py": (
+            "import hashlib\n\n\n"
+            "def fingerprint(rule: str, code: str) -> str:\n"
+            '    key = "\\0".join((rule, code))\n'
+            '    return hashlib.sha256(key.encode("utf-8", errors="surrogatepass")).hexdigest()\n'
+            "\n\n"
+            "def passport_digest(passport_number: str) -> str:\n"
+            "    return hashlib.sha256(passport_number.encode()).hexdigest()\n"
+            "\n\n"
+            "def hash_pw(pw: str) -> str:\n"
+            "    return hashlib.md5(pw.encode()).hexdigest()\n"
+        ),
+    }
+    output = run(ANALYZER, tmp_path / "repo", files)
+    assert [(f.rule, f.path, f.line) for f in output.findings] == [
+        ("RB1202", "app/fingerprint.py", 14),
+    ]

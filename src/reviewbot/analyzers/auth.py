@@ -46,6 +46,11 @@ _FAST_HASHES = frozenset(
     {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s"}
 )
 _PASSWORDISH = re.compile(r"pass|pwd", re.IGNORECASE)
+# A name that holds a password: `password`, `new_passwd`, `pwd`, `user_pw`; not
+# `surrogatepass`, `passport` or `bypass`.
+_PASSWORD_NAME = re.compile(
+    r"password|passwd|passphrase|(?:^|_)(?:pass|pw|pwd)(?:_|\d|$)", re.IGNORECASE
+)
 _HASHED_NAME = re.compile(r"hash|digest|encrypt|crypt", re.IGNORECASE)
 _CONFIRMATION = re.compile(r"confirm|repeat|again|retype|verify|2$", re.IGNORECASE)
 # Names of what a handler receives from the client (`data.password`, `form.password`).
@@ -154,8 +159,8 @@ class _PasswordScan:
         algorithm = const_arg(node) if name == "new" else name
         if algorithm not in _FAST_HASHES or "hashlib" not in self.module.source:
             return
-        text = " ".join(ast.unparse(a) for a in node.args)
-        if _PASSWORDISH.search(text) or _PASSWORDISH.search(self.function):
+        names = [n for arg in node.args for n in identifiers(arg)]
+        if any(_PASSWORD_NAME.search(n) for n in [*names, self.function]):
             where = f" in `{self.function}`" if self.function else ""
             message = (
                 f"Passwords are hashed with `{algorithm}`{where}: a fast, unsalted hash is "
@@ -384,3 +389,12 @@ class AuthAnalyzer:
 
 
 ANALYZER = AuthAnalyzer()
+
+
+def identifiers(node: ast.AST) -> list[str]:
+    """The variable and attribute names in an expression (string contents left out)."""
+    return [
+        n.id if isinstance(n, ast.Name) else n.attr
+        for n in ast.walk(node)
+        if isinstance(n, ast.Name | ast.Attribute)
+    ]

@@ -39,6 +39,18 @@ class Settings:
     ok_at: float = 65.0
     weak_at: float = 35.0
     fail_under: float | None = None
+    # LLM commentary (optional; never changes the grade)
+    llm: bool = False
+    llm_model: str = "gpt-4o-mini"
+    # None: OpenAI's own API. Any OpenAI-compatible server otherwise (Ollama, vLLM, LiteLLM).
+    llm_base_url: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout: float = 60.0
+    llm_max_tokens: int = 1200
+    # Characters of code excerpts the prompt may carry, most valuable excerpts first.
+    llm_budget_chars: int = 6000
+    # Where replies are cached; None: no cache.
+    llm_cache_dir: str | None = None
 
     def timeout_for(self, analyzer: str) -> float:
         return self.analyzer_timeouts.get(analyzer, self.analyzer_timeout)
@@ -54,6 +66,8 @@ def _from_mapping(data: Mapping[str, Any], where: str) -> dict[str, Any]:
         value = raw
         if name == "github_token":
             raise SettingsError(f"{where}: put tokens in GITHUB_TOKEN, not in a file")
+        if name == "llm_api_key":
+            raise SettingsError(f"{where}: put the API key in OPENAI_API_KEY, not in a file")
         if name not in _SCALARS:
             raise SettingsError(f"{where}: unknown setting `{key}`")
         if name == "exclude":
@@ -68,6 +82,31 @@ def _from_mapping(data: Mapping[str, Any], where: str) -> dict[str, Any]:
             value = {k: float(v) for k, v in value.items()}
         values[name] = value
     return values
+
+
+def llm_cache_dir(env: Mapping[str, str]) -> str:
+    """Where LLM replies are cached: $REVIEWBOT_CACHE_DIR, else $XDG_CACHE_HOME/reviewbot,
+    else ~/.cache/reviewbot; in its `llm/` folder."""
+    if env.get("REVIEWBOT_CACHE_DIR"):
+        base = Path(env["REVIEWBOT_CACHE_DIR"])
+    elif env.get("XDG_CACHE_HOME"):
+        base = Path(env["XDG_CACHE_HOME"]) / "reviewbot"
+    else:
+        base = Path(env.get("HOME") or Path.home()) / ".cache" / "reviewbot"
+    return str(base / "llm")
+
+
+def _llm_from_env(env: Mapping[str, str], values: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if env.get("OPENAI_API_KEY"):
+        found["llm_api_key"] = env["OPENAI_API_KEY"]
+    if env.get("OPENAI_BASE_URL"):
+        found["llm_base_url"] = env["OPENAI_BASE_URL"]
+    if env.get("REVIEWBOT_LLM_MODEL"):
+        found["llm_model"] = env["REVIEWBOT_LLM_MODEL"]
+    if "llm_cache_dir" not in values:
+        found["llm_cache_dir"] = llm_cache_dir(env)
+    return found
 
 
 def load_settings(
@@ -93,6 +132,7 @@ def load_settings(
         values["github_token"] = env["GITHUB_TOKEN"]
     if env.get("REVIEWBOT_GITHUB_URL"):
         values["github_url"] = env["REVIEWBOT_GITHUB_URL"]
+    values.update(_llm_from_env(env, values))
     values.update({key: value for key, value in overrides.items() if value is not None})
     try:
         return replace(Settings(), **values)

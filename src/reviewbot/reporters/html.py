@@ -18,6 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from reviewbot.commentary.view import commentary_view
 from reviewbot.model import CriterionResult, CriterionStatus, Finding, Report
 from reviewbot.reporters.escaping import printable, shorten
 from reviewbot.reporters.excerpts import Excerpt, SourceFiles, excerpt
@@ -238,6 +239,8 @@ def render(report: Report, *, root: Path | None = None, rulebook: Rulebook | Non
         findings_total=len(report.findings),
         findings_limit=MAX_FINDINGS,
         next_steps=report.next_steps[:MAX_NEXT_STEPS],
+        # The model's text: shown with `clean` only (autoescaped), never as `prose`.
+        commentary=commentary_view(report.commentary),
         skipped=report.repo.skipped_files[:MAX_SKIPPED],
         skipped_total=len(report.repo.skipped_files),
         path_limit=PATH_LIMIT,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from reviewbot.commentary.view import commentary_view
 from reviewbot.model import AnalyzerStatus, CriterionStatus, Finding, Report, Severity
 from reviewbot.reporters.escaping import md_code, md_text, shorten
 
@@ -26,6 +27,7 @@ MESSAGE_LIMIT = 500
 SUMMARY_LIMIT = 300
 DETAIL_LIMIT = 300
 PATH_LIMIT = 300
+COMMENTARY_LIMIT = 400
 
 STATUS_LABEL: dict[CriterionStatus, str] = {
     CriterionStatus.STRONG: "✅ strong",
@@ -104,6 +106,45 @@ def _next_steps(report: Report) -> list[str]:
         action = md_text(shorten(step.action, MESSAGE_LIMIT))
         lines.append(f"{number}. **{md_text(step.criterion)}** {action}{gain}")
     return [*lines, ""]
+
+
+def commentary_section(report: Report) -> list[str]:
+    """The LLM's commentary as markdown lines, labelled as such (also for PR review bodies);
+    none without commentary. Every text the model wrote is escaped like repo text: a reply
+    cannot add links, images, HTML or @-mentions to a comment."""
+    view = commentary_view(report.commentary)
+    if view is None:
+        return []
+    if not view.ok:
+        return [f"*{md_text(view.note)}*", ""]
+    lines = [
+        "## AI-generated commentary",
+        "",
+        f"> *AI-generated commentary (model {md_code(view.model)}) — does not affect the grade*",
+        "",
+    ]
+    if view.strengths:
+        lines += ["**What this repository already shows**", ""]
+        lines += [f"- **{md_text(s.criterion)}** {md_text(shorten(s.text, COMMENTARY_LIMIT))}"
+                  for s in view.strengths]
+        lines.append("")
+    if view.next_steps:
+        lines += ["**Three things to work on next**", ""]
+        for number, step in enumerate(view.next_steps, start=1):
+            line = f"{number}. **{md_text(step.criterion)}** "
+            line += md_text(shorten(step.what, COMMENTARY_LIMIT))
+            if step.why:
+                line += f" *Why:* {md_text(shorten(step.why, COMMENTARY_LIMIT))}"
+            lines.append(line)
+        lines.append("")
+    if view.fixes:
+        lines += ["**How to fix the top findings**", ""]
+        lines += [f"- {md_code(shorten(f.location, PATH_LIMIT))} · {md_code(f.rule)} · "
+                  f"{md_text(shorten(f.explanation, COMMENTARY_LIMIT))}" for f in view.fixes]
+        lines.append("")
+    if view.usage:
+        lines += [f"<sub>{md_text(view.usage)}</sub>", ""]
+    return lines
 
 
 def _finding_line(finding: Finding) -> str:
@@ -189,7 +230,10 @@ def _join(parts: Iterable[list[str]]) -> str:
 def render(report: Report) -> str:
     """The markdown report, at most `MAX_CHARS` characters long."""
     ordered = sorted(report.findings, key=Finding.sort_key)
-    head = _join([_title(report), _repo_line(report), _criteria(report), _next_steps(report)])
+    head = _join([
+        _title(report), _repo_line(report), _criteria(report), _next_steps(report),
+        commentary_section(report),
+    ])
     tail = _join([
         _analyzers(report),
         _skipped(report),

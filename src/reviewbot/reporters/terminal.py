@@ -20,6 +20,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from reviewbot.commentary.view import CommentaryView, commentary_view
 from reviewbot.model import AnalyzerStatus, CriterionStatus, Finding, Report, Severity
 from reviewbot.reporters.escaping import one_line, printable, shorten
 
@@ -166,6 +167,58 @@ def _next_steps(report: Report) -> list[RenderableType]:
     return [_heading("Next steps"), table]
 
 
+def _listing(rows: list[tuple[str, Text]]) -> Table:
+    """Marker and text in two columns, so wrapped lines hang under the text."""
+    table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1, 0, 0), expand=True)
+    table.add_column("marker", justify="right", no_wrap=True)
+    table.add_column("text", ratio=1)
+    for marker, text in rows:
+        table.add_row(Text(marker), text)
+    return table
+
+
+def _commentary_items(view: CommentaryView) -> list[RenderableType]:
+    parts: list[RenderableType] = []
+    if view.strengths:
+        parts.append(Text("What this repository already shows", style="bold"))
+        parts.append(_listing([
+            ("•", Text.assemble((one_line(s.criterion), "bold"), f" {one_line(s.text)}"))
+            for s in view.strengths
+        ]))
+    if view.next_steps:
+        parts.append(Text("Three things to work on next", style="bold"))
+        rows = []
+        for number, step in enumerate(view.next_steps, start=1):
+            line = Text.assemble((one_line(step.criterion), "bold"), f" {one_line(step.what)}")
+            if step.why:
+                line.append(f" Why: {one_line(step.why)}", style="dim")
+            rows.append((f"{number}.", line))
+        parts.append(_listing(rows))
+    if view.fixes:
+        parts.append(Text("How to fix the top findings", style="bold"))
+        parts.append(_listing([
+            ("•", Text.assemble(
+                one_line(f.location), " ", (one_line(f.rule), "bold"),
+                f" {one_line(f.explanation)}",
+            ))
+            for f in view.fixes
+        ]))
+    return parts
+
+
+def _commentary(report: Report) -> list[RenderableType]:
+    """The LLM's commentary, labelled as such, all of it plain text (the model wrote it)."""
+    view = commentary_view(report.commentary)
+    if view is None:
+        return []
+    if not view.ok:
+        return [Text(one_line(view.note), style="dim")]
+    parts: list[RenderableType] = [_heading(one_line(view.label)), *_commentary_items(view)]
+    if view.usage:
+        parts.append(Text(one_line(view.usage), style="dim"))
+    return parts
+
+
 def _analyzers(report: Report) -> list[RenderableType]:
     troubled = [run for run in report.analyzers if run.status is not AnalyzerStatus.OK]
     if not troubled:
@@ -232,6 +285,7 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
         [_heading("Criteria"), _criteria_table(report)],
         _findings(report),
         _next_steps(report),
+        _commentary(report),
         _analyzers(report) + _skipped(report),
     ]
     first = True

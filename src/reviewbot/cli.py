@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from reviewbot import __version__
+from reviewbot.commentary import attach_commentary
 from reviewbot.github.cli_action import action_command
 from reviewbot.live import LiveProgress
 from reviewbot.pipeline import review
@@ -96,6 +97,25 @@ def scan_command(
         str | None, typer.Option(help="GitHub (Enterprise) web URL for owner/repo sources.")
     ] = None,
     jobs: Annotated[int | None, typer.Option(min=1, help="Analyzers run at once.")] = None,
+    llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm",
+            help="Add AI-generated commentary (needs reviewbot[llm] and OPENAI_API_KEY or a "
+            "local OpenAI-compatible server). Never changes the grade.",
+        ),
+    ] = False,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="LLM model name (default gpt-4o-mini; REVIEWBOT_LLM_MODEL)."),
+    ] = None,
+    llm_base_url: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible API URL, e.g. http://localhost:11434/v1 (Ollama)."),
+    ] = None,
+    llm_max_tokens: Annotated[
+        int | None, typer.Option(min=1, help="Most tokens the commentary may use.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
 ) -> None:
@@ -103,12 +123,23 @@ def scan_command(
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     with _errors(debug):
-        settings = load_settings(config, fail_under=fail_under, github_url=github_url, jobs=jobs)
+        settings = load_settings(
+            config,
+            fail_under=fail_under,
+            github_url=github_url,
+            jobs=jobs,
+            llm=llm or None,
+            llm_model=model,
+            llm_base_url=llm_base_url,
+            llm_max_tokens=llm_max_tokens,
+        )
         live = not quiet and err.is_terminal
         with _progress(live) as progress, review(source, settings, progress=progress) as (
-            report,
+            graded,
             root,
         ):
+            # After grading, before rendering: commentary is attached, never graded.
+            report = attach_commentary(graded, root, settings)
             text = render(
                 report, output_format.value, color=_color_wanted(output is not None), root=root
             )

@@ -140,6 +140,20 @@ class NextStep:
 
 
 @dataclass(frozen=True, slots=True)
+class Route:
+    """One endpoint of the scanned app, as the route table shows it."""
+
+    method: str
+    path: str
+    handler: str
+    file: str
+    line: int | None
+    auth: bool | None = None
+    status_code: int | None = None
+    response_model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ToolInfo:
     name: str
     version: str
@@ -159,6 +173,7 @@ class Report:
     next_steps: tuple[NextStep, ...]
     verdict: str = ""
     commentary: Mapping[str, JSON] | None = None
+    routes: tuple[Route, ...] = ()
 
     def criterion(self, criterion_id: str) -> CriterionResult:
         for result in self.criteria:

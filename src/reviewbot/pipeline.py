@@ -34,6 +34,7 @@ from reviewbot.model import (
     Finding,
     RepoInfo,
     Report,
+    Route,
     ToolInfo,
 )
 from reviewbot.rubric.grade import Rubric, grade, next_steps
@@ -190,7 +191,29 @@ def build_report(
         analyzers=tuple(runs),
         next_steps=next_steps(rubric, criteria, findings, runs) if backend else (),
         verdict=_verdict(inventory),
+        routes=routes_of(runs),
     )
+
+
+def routes_of(runs: Sequence[AnalyzerRun]) -> tuple[Route, ...]:
+    """The route table the API analyzer observed, for the report to show."""
+    for run in runs:
+        table = run.output.facts.get("routes") if run.status is AnalyzerStatus.OK else None
+        if run.name == "api" and isinstance(table, list):
+            return tuple(
+                Route(
+                    method=str(r["method"]),
+                    path=str(r["path"]),
+                    handler=str(r["handler"]),
+                    file=str(r["path_file"]),
+                    line=r.get("line"),
+                    auth=r.get("auth"),
+                    status_code=r.get("status_code"),
+                    response_model=r.get("response_model"),
+                )
+                for r in table
+            )
+    return ()
 
 
 def inventory_of(checked: CheckedOut, settings: Settings) -> Inventory:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from reviewbot.model import Route
 from reviewbot.reporters.json_report import ReportDecodeError, from_dict, loads, render, to_dict
 
 from .sample_reports import SAMPLES, learner_report, notebooks_report
@@ -64,7 +65,7 @@ def test_round_trip_gives_back_the_same_report(sample: str) -> None:
 def test_top_level_grade_and_first_finding_are_exact() -> None:
     data = to_dict(learner_report())
     assert list(data) == ["schema_version", "tool", "repo", "grade", "criteria", "findings",
-                          "analyzers", "next_steps", "commentary"]
+                          "analyzers", "next_steps", "commentary", "routes"]
     assert data["grade"] == {"score": 61.2, "letter": "D-", "level": "beginner"}
     assert data["findings"][0] == {
         "rule": "RB1501",
@@ -183,3 +184,20 @@ def test_loads_rejects_text_that_is_not_a_report_object(text: str, message: str)
         loads(text)
     assert str(caught.value) == message
 
+
+
+def test_routes_round_trip_and_appear_in_order() -> None:
+    routes = (
+        Route("GET", "/api/v1/posts", "list_posts", "app/routers/posts.py", 35, False, None,
+              "Page[PostRead]"),
+        Route("DELETE", "/api/v1/posts/{post_id}", "delete_post", "app/routers/posts.py", 70,
+              True, 204, None),
+    )
+    report = replace(learner_report(), routes=routes)
+    data = to_dict(report)
+    assert data["routes"][1] == {
+        "method": "DELETE", "path": "/api/v1/posts/{post_id}", "handler": "delete_post",
+        "file": "app/routers/posts.py", "line": 70, "auth": True, "status_code": 204,
+        "response_model": None,
+    }
+    assert from_dict(data) == report

@@ -25,6 +25,7 @@ from reviewbot.model import (
     NextStep,
     RepoInfo,
     Report,
+    Route,
     Severity,
     SkippedFile,
     ToolInfo,
@@ -116,6 +117,20 @@ def to_dict(report: Report) -> dict[str, Any]:
             for s in report.next_steps
         ],
         "commentary": None if report.commentary is None else dict(report.commentary),
+        "routes": [_route(r) for r in report.routes],
+    }
+
+
+def _route(route: Route) -> dict[str, Any]:
+    return {
+        "method": route.method,
+        "path": route.path,
+        "handler": route.handler,
+        "file": route.file,
+        "line": route.line,
+        "auth": route.auth,
+        "status_code": route.status_code,
+        "response_model": route.response_model,
     }
 
 
@@ -210,6 +225,7 @@ def from_dict(data: Mapping[str, Any]) -> Report:
             ),
             verdict=data["repo"].get("verdict", ""),
             commentary=data.get("commentary"),
+            routes=tuple(Route(**r) for r in data.get("routes", [])),
         )
     except KeyError as missing:
         raise ReportDecodeError(f"report is missing the field {missing}") from None

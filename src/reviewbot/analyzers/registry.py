@@ -27,13 +27,15 @@ from reviewbot.analyzers import (
 )
 from reviewbot.analyzers.base import Analyzer
 
+# Slowest first: the wrapped tools run as subprocesses and take the longest, so they start
+# while the in-process analyzers share the remaining worker.
 ANALYZERS: tuple[Analyzer, ...] = (
-    hygiene.ANALYZER,
-    testsuite.ANALYZER,
-    ruff.ANALYZER,
     mypy.ANALYZER,
     bandit.ANALYZER,
     radon.ANALYZER,
+    ruff.ANALYZER,
+    hygiene.ANALYZER,
+    testsuite.ANALYZER,
     typing_coverage.ANALYZER,
     observability.ANALYZER,
     advanced.ANALYZER,

@@ -223,6 +223,32 @@ def _skipped(report: Report) -> list[str]:
     return [*lines, ""]
 
 
+MAX_ROUTES_SHOWN = 100
+AUTH_LABEL = {True: "yes", False: "no", None: "?"}
+
+
+def _routes(report: Report) -> list[str]:
+    """The app's route table, folded: long, and reference rather than advice."""
+    if not report.routes:
+        return []
+    lines = [
+        f"<details><summary>Routes ({len(report.routes):,})</summary>",
+        "",
+        "| Method | Path | Handler | Auth |",
+        "|---|---|---|---|",
+    ]
+    for route in report.routes[:MAX_ROUTES_SHOWN]:
+        where = f"{route.file}:{route.line}" if route.line else route.file
+        handler = f"{md_code(route.handler, in_table=True)} {md_code(where, in_table=True)}"
+        lines.append(
+            f"| {md_text(route.method)} | {md_code(shorten(route.path, PATH_LIMIT), in_table=True)}"
+            f" | {handler} | {AUTH_LABEL[route.auth]} |"
+        )
+    if len(report.routes) > MAX_ROUTES_SHOWN:
+        lines.append(f"\n… and {len(report.routes) - MAX_ROUTES_SHOWN:,} more")
+    return [*lines, "", "</details>", ""]
+
+
 def _join(parts: Iterable[list[str]]) -> str:
     return "\n".join(line for part in parts for line in part).rstrip("\n") + "\n"
 
@@ -235,6 +261,7 @@ def render(report: Report) -> str:
         commentary_section(report),
     ])
     tail = _join([
+        _routes(report),
         _analyzers(report),
         _skipped(report),
         [f"<sub>reviewbot {md_text(report.tool.version)} · rules "

@@ -246,6 +246,31 @@ def _skipped(report: Report) -> list[RenderableType]:
     return [Text.assemble((f"Skipped {len(skipped):,} {noun}: ", "bold"), shown)]
 
 
+MAX_ROUTES_SHOWN = 30
+_AUTH = {True: Text("✔", "green"), False: Text("✖", "red"), None: Text("?", "dim")}
+
+
+def _routes(report: Report) -> list[RenderableType]:
+    if not report.routes:
+        return []
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    for column in ("Method", "Path", "Handler", "Auth"):
+        table.add_column(column, overflow="fold")
+    for route in report.routes[:MAX_ROUTES_SHOWN]:
+        where = f"{route.file}:{route.line}" if route.line else route.file
+        table.add_row(
+            Text(printable(route.method)),
+            Text(printable(route.path)),
+            Text(f"{printable(route.handler)}  {printable(where)}", "dim"),
+            _AUTH[route.auth],
+        )
+    rows: list[RenderableType] = [_heading(f"Routes ({len(report.routes):,})"), table]
+    more = len(report.routes) - MAX_ROUTES_SHOWN
+    if more > 0:
+        rows.append(Text(f"and {more:,} more (use --format json or markdown for all)"))
+    return rows
+
+
 _SGR = re.compile(r"(\x1b\[[0-9;]*m)")
 
 
@@ -286,6 +311,7 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
         _findings(report),
         _next_steps(report),
         _commentary(report),
+        _routes(report),
         _analyzers(report) + _skipped(report),
     ]
     first = True

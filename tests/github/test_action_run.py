@@ -13,6 +13,7 @@ from fake_github import FakeGitHub
 from learner_repo import AUTHOR, FIXED_REPORTS, MAIN, build_learner_repo
 
 from reviewbot.github.action import run, sarif_for_repository
+from tests.commentary.fake_openai import FakeOpenAI
 
 API = f"/repos/{REPOSITORY}"
 
@@ -158,3 +159,32 @@ def test_summary_only_and_none(tmp_path: Path, fake: FakeGitHub) -> None:
                   comment="none", annotations="false")
     assert run(env, io.StringIO()) == 0
     assert fake.calls(before) == [f"POST {API}/check-runs"]
+
+
+def test_openai_inputs_turn_commentary_on(tmp_path: Path) -> None:
+    """`openai-base-url` (passed on as OPENAI_BASE_URL) adds the labelled commentary to the
+    job summary and the JSON report; the grade is the same as without it."""
+    repo = git.Repo.init(tmp_path / "ws")
+    for rel, text in {"requirements.txt": "fastapi\n", "app/__init__.py": "",
+                      "app/main.py": MAIN}.items():
+        (tmp_path / "ws" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "ws" / rel).write_text(text)
+        repo.index.add([rel])
+    sha = repo.index.commit("app", author=AUTHOR, committer=AUTHOR).hexsha
+    plain_env = environ(tmp_path / "plain", tmp_path / "ws", "http://127.0.0.1:9", "push", {},
+                        sha)
+    assert run(plain_env, io.StringIO()) == 0
+    plain = json.loads(Path(parse_outputs((tmp_path / "plain" / "output").read_text())
+                            ["report-json"]).read_text())
+    with FakeOpenAI() as fake:
+        env = environ(tmp_path / "llm", tmp_path / "ws", "http://127.0.0.1:9", "push", {}, sha)
+        env.update({"OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "test-key",
+                    "REVIEWBOT_CACHE_DIR": str(tmp_path / "cache")})
+        assert run(env, io.StringIO()) == 0
+        assert fake.completions == 1
+    outputs = parse_outputs((tmp_path / "llm" / "output").read_text())
+    report = json.loads(Path(outputs["report-json"]).read_text())
+    assert report["commentary"]["status"] == "ok"
+    assert (report["grade"], report["criteria"]) == (plain["grade"], plain["criteria"])
+    summary = (tmp_path / "llm" / "summary").read_text()
+    assert "AI-generated commentary (model `gpt-4o-mini`) — does not affect the grade" in summary

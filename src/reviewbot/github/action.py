@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from github.PullRequest import ReviewComment
 
+from reviewbot.commentary import attach_commentary
 from reviewbot.github import bodies
 from reviewbot.github.actions_env import (
     ANNOTATIONS_PER_LEVEL,
@@ -104,6 +105,9 @@ def run(environ: Mapping[str, str], stream: TextIO) -> int:
         inputs = ActionInputs.from_environ(environ)
         config = workspace_path(env.workspace, inputs.config) if inputs.config else None
         settings = load_settings(config, environ=environ, fail_under=inputs.fail_under)
+        if settings.llm_api_key or settings.llm_base_url:
+            # The workflow gave an `openai-api-key` or `openai-base-url`: commentary is on.
+            settings = replace(settings, llm=True)
         pr = env.pull_request
         scanned = _scan(env, inputs, settings, pr, log)
     except (ActionsEnvError, SettingsError, SourceError) as exc:
@@ -158,6 +162,7 @@ def _scan(
     report = scan(str(root), settings)
     display = env.repository + (f"/{prefix}" if prefix else "")
     report = replace(report, repo=replace(report.repo, source=display))
+    report = attach_commentary(report, root, settings)
     regression, base_note = None, ""
     if pr is not None:
         checked_out = head_commit(env.workspace)

@@ -16,7 +16,7 @@ from reviewbot.github.regression import Regression
 from reviewbot.github.state import SUMMARY_MARKER, KnownFinding
 from reviewbot.model import Finding, Report, Severity
 from reviewbot.reporters.escaping import md_code, md_text, one_line, shorten
-from reviewbot.reporters.markdown import SEVERITY_LABEL, STATUS_LABEL
+from reviewbot.reporters.markdown import SEVERITY_LABEL, STATUS_LABEL, commentary_section
 from reviewbot.rulebook import Rulebook
 
 COMMENT_LIMIT = 65_536
@@ -154,6 +154,7 @@ def summary_markdown(
     if report.grade.score is not None:
         lines += _criteria_table(report, regression)
         lines += _next_steps(report)
+        lines += commentary_section(report)
     total = len(report.findings)
     lines.append(f"{total:,} finding{'' if total == 1 else 's'} in all.")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,86 @@
+"""The service's configuration, read from the environment (`REVIEWBOT_*`).
+
+Secrets (the webhook secret, the dashboard token, the App's private key) are kept out of
+`repr`, so logging the config never prints them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_BODY_LIMIT = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
+DEFAULT_WORKERS = 1
+
+
+class ConfigError(Exception):
+    """A REVIEWBOT_* variable has a value the service cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """Everything `reviewbot serve` needs to know, read once at start."""
+
+    webhook_secret: str = field(repr=False)
+    database_url: str
+    data_dir: Path
+    github_api_url: str = DEFAULT_API_URL
+    workers: int = DEFAULT_WORKERS
+    dashboard_token: str | None = field(default=None, repr=False)
+    app_id: str | None = None
+    private_key: str | None = field(default=None, repr=False)
+    private_key_path: Path | None = None
+    settings_file: Path | None = None  # the operator's reviewbot.toml: rubric and thresholds
+    body_limit: int = DEFAULT_BODY_LIMIT
+    max_attempts: int = 5
+    lease_seconds: float = 600.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:
+        """Read the configuration from `environ` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(f"REVIEWBOT_{name}", "").strip()
+            return value or None
+
+        secret = get("WEBHOOK_SECRET")
+        if secret is None:
+            raise ConfigError("REVIEWBOT_WEBHOOK_SECRET is not set: every delivery would be "
+                              "rejected")
+        data_dir = Path(get("DATA_DIR") or typer.get_app_dir("reviewbot"))
+        database_url = get("DATABASE_URL") or f"sqlite:///{data_dir / 'reviewbot.db'}"
+        key_path = get("PRIVATE_KEY_PATH")
+        settings_file = get("CONFIG")
+        return cls(
+            webhook_secret=secret,
+            database_url=database_url,
+            data_dir=data_dir,
+            github_api_url=(get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
+            workers=_positive_int("WORKERS", get("WORKERS"), DEFAULT_WORKERS, minimum=0),
+            dashboard_token=get("DASHBOARD_TOKEN"),
+            app_id=get("APP_ID"),
+            private_key=get("PRIVATE_KEY"),
+            private_key_path=Path(key_path) if key_path else None,
+            settings_file=Path(settings_file) if settings_file else None,
+            body_limit=_positive_int("MAX_BODY_BYTES", get("MAX_BODY_BYTES"), DEFAULT_BODY_LIMIT,
+                                     minimum=1),
+            max_attempts=_positive_int("MAX_ATTEMPTS", get("MAX_ATTEMPTS"), 5, minimum=1),
+        )
+
+
+def _positive_int(name: str, value: str | None, default: int, *, minimum: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"REVIEWBOT_{name} must be a whole number: {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"REVIEWBOT_{name} must be at least {minimum}: {number}")
+    return number

@@ -16,14 +16,30 @@ and for each request:
 - records every request (method, path, query, body, status, operation) for assertions.
 
 Operations reviewbot does not call answer 501, so a test notices a new call.
+
+With `enable_app(...)` it also plays a GitHub App's side of GitHub:
+
+- `GET /app`, `GET /repos/{owner}/{repo}/installation` and
+  `POST /app/installations/{id}/access_tokens` want the App's JWT: RS256 signed with the
+  private key matching the given public key, `iss` the app id, `iat` not in the future
+  (60 s of clock drift allowed, as GitHub does), `exp` in the future and at most 10 minutes
+  ahead; anything else gets 401 with the reason;
+- installation tokens are issued with an expiry `token_lifetime` seconds ahead and, until
+  then, are accepted like `tokens` by the REST operations and by git's smart HTTP protocol,
+  served by the machine's `git http-backend` under `/git/{owner}/{repo}.git` from a folder of
+  bare repositories (Basic or Bearer auth; 401 with `WWW-Authenticate` otherwise).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
+import secrets
+import subprocess
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +47,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 from jsonschema import Draft202012Validator
 
 DOCS = "https://docs.github.com/rest"
@@ -50,6 +67,13 @@ BODY_TOO_LONG = {
 }
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
 _HUNK = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+# The operations that authenticate as the App itself (JWT), not as an installation.
+APP_OPERATIONS = frozenset(
+    {"apps/get-authenticated", "apps/get-repo-installation",
+     "apps/create-installation-access-token"}
+)
+JWT_MAX_AHEAD = 600  # GitHub: exp no more than 10 minutes into the future
+JWT_DRIFT = 60  # clock drift GitHub tolerates on iat
 
 
 @dataclass(frozen=True)
@@ -96,6 +120,47 @@ def diff_lines(patch: str | None) -> dict[str, set[int]]:
     return sides
 
 
+@dataclass
+class AppState:
+    """The GitHub App side: its id and key, installations and the tokens issued."""
+
+    app_id: int
+    public_key: Any  # a cryptography RSA public key, or its PEM
+    installations: dict[str, int]  # "owner/repo" -> installation id
+    git_root: Path | None  # a folder of bare repositories "owner/repo.git"
+    token_lifetime: float = 3600.0
+    issued: dict[str, tuple[int, float]] = field(default_factory=dict)  # token -> (id, exp)
+    jwt_claims: list[dict[str, Any]] = field(default_factory=list)  # every JWT accepted
+    git_requests: list[tuple[str, str, int]] = field(default_factory=list)  # method, path, status
+
+    def valid_token(self, token: str) -> bool:
+        issued = self.issued.get(token)
+        return issued is not None and issued[1] > time.time()
+
+
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request body, chunked (as git sends large pushes and fetches) or not."""
+    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        chunks = []
+        while size := int(handler.rfile.readline().split(b";")[0], 16):
+            chunks.append(handler.rfile.read(size))
+            handler.rfile.readline()
+        handler.rfile.readline()
+        return b"".join(chunks)
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length else b""
+
+
+def answer(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], data: bytes
+           ) -> None:
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class ApiError(Exception):
     def __init__(self, status: int, body: dict[str, Any]) -> None:
         super().__init__(status)
@@ -120,6 +185,7 @@ class FakeGitHub:
         self.issue_comments: dict[int, dict[str, Any]] = {}
         self.check_runs: dict[int, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
+        self.app: AppState | None = None
         self._ids = 1000
         self._lock = threading.Lock()
         self._routes = [self._route(key, op) for key, op in self.ops["index"].items()]
@@ -136,6 +202,12 @@ class FakeGitHub:
         self._server.server_close()
 
     # State the tests set up and read.
+
+    def enable_app(self, app_id: int, public_key: Any, installations: dict[str, int],
+                   git_root: Path | None = None, token_lifetime: float = 3600.0) -> AppState:
+        """Act as GitHub for the App `app_id` whose JWTs `public_key` verifies."""
+        self.app = AppState(app_id, public_key, dict(installations), git_root, token_lifetime)
+        return self.app
 
     def add_pull(self, number: int, head_sha: str, base_sha: str, files: list[dict[str, Any]]
                  ) -> None:
@@ -222,7 +294,10 @@ class FakeGitHub:
             if match is None:
                 raise ApiError(404, {"message": "Not Found", "documentation_url": DOCS})
             found, operation = match
-            self._authorise(method, headers)
+            if operation in APP_OPERATIONS:
+                self._authorise_app(headers)
+            else:
+                self._authorise(method, headers)
             op = self.ops["operations"][operation]
             params = found.groupdict()
             self._check_parameters(op, params, query)
@@ -238,12 +313,46 @@ class FakeGitHub:
 
     def _authorise(self, method: str, headers: dict[str, str]) -> None:
         scheme, _, token = headers.get("authorization", "").partition(" ")
+        if self.app is not None and scheme.lower() in ("token", "bearer") and (
+                self.app.valid_token(token)):
+            return
         if scheme.lower() not in ("token", "bearer") or token not in self.tokens | self.read_only:
             raise ApiError(401, {"message": "Bad credentials", "documentation_url": DOCS,
                                  "status": "401"})
         if token in self.read_only and method != "GET":
             raise ApiError(403, {"message": "Resource not accessible by integration",
                                  "documentation_url": DOCS, "status": "403"})
+
+    def _authorise_app(self, headers: dict[str, str]) -> None:
+        """The request must carry a JWT of the App, as GitHub checks it."""
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if self.app is None:
+            raise ApiError(401, {"message": "A JSON web token could not be decoded",
+                                 "documentation_url": DOCS})
+        if scheme.lower() != "bearer":
+            raise ApiError(401, {"message": "A JSON web token is required (Bearer)",
+                                 "documentation_url": DOCS})
+        try:
+            claims = jwt.decode(token, self.app.public_key, algorithms=["RS256"],
+                                options={"require": ["iat", "exp", "iss"], "verify_exp": False,
+                                         "verify_iat": False})
+        except jwt.PyJWTError as exc:
+            raise ApiError(401, {"message": f"A JSON web token could not be decoded ({exc})",
+                                 "documentation_url": DOCS}) from None
+        now = time.time()
+        problem = None
+        if str(claims["iss"]) != str(self.app.app_id):
+            problem = f"'Issuer' claim ('iss') must be {self.app.app_id}"
+        elif claims["iat"] > now + JWT_DRIFT:
+            problem = "'Issued at' claim ('iat') must be an Integer representing a time in the past"
+        elif claims["exp"] <= now:
+            problem = "'Expiration time' claim ('exp') must be a numeric value in the future"
+        elif claims["exp"] > now + JWT_MAX_AHEAD:
+            problem = "'Expiration time' claim ('exp') is too far in the future"
+        if problem:
+            raise ApiError(401, {"message": problem, "documentation_url": DOCS})
+        with self._lock:
+            self.app.jwt_claims.append(claims)
 
     def _check_response(self, op: dict[str, Any], status: int, payload: Any) -> None:
         """The fake's own answers must match the response schema: a bug here is a 500."""
@@ -286,6 +395,10 @@ class FakeGitHub:
 
     def _dispatch(self, op_id: str, params: dict[str, str], query: dict[str, list[str]],
                   body: Any) -> tuple[int, Any, dict[str, str]]:
+        if op_id in APP_OPERATIONS:
+            app_result: tuple[int, Any, dict[str, str]] = getattr(
+                self, "_op_" + op_id.replace("/", "_").replace("-", "_"))(params, query, body)
+            return app_result
         if f"{params.get('owner')}/{params.get('repo')}" != self.repository:
             raise ApiError(404, {"message": "Not Found", "documentation_url": DOCS})
         handler = getattr(self, "_op_" + op_id.replace("/", "_").replace("-", "_"), None)
@@ -293,6 +406,113 @@ class FakeGitHub:
             raise ApiError(501, {"message": f"{op_id} is not served by the fake"})
         result: tuple[int, Any, dict[str, str]] = handler(params, query, body)
         return result
+
+    # The App's operations (self.app is set: _authorise_app checked it).
+
+    def _op_apps_get_authenticated(self, params: dict[str, str], query: dict[str, list[str]],
+                                   body: Any) -> tuple[int, Any, dict[str, str]]:
+        assert self.app is not None
+        app = self._item("apps/get-authenticated", "200")
+        app["id"] = self.app.app_id
+        return 200, app, {}
+
+    def _op_apps_get_repo_installation(self, params: dict[str, str],
+                                       query: dict[str, list[str]], body: Any
+                                       ) -> tuple[int, Any, dict[str, str]]:
+        assert self.app is not None
+        wanted = f"{params['owner']}/{params['repo']}".lower()
+        found = next((i for name, i in self.app.installations.items()
+                      if name.lower() == wanted), None)
+        if found is None:
+            raise ApiError(404, {"message": "Not Found", "documentation_url": DOCS})
+        installation = self._item("apps/get-repo-installation", "200")
+        installation.update(id=found, app_id=self.app.app_id)
+        return 200, installation, {}
+
+    def _op_apps_create_installation_access_token(
+            self, params: dict[str, str], query: dict[str, list[str]], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        assert self.app is not None
+        installation_id = int(params["installation_id"])
+        if installation_id not in self.app.installations.values():
+            raise ApiError(404, {"message": "Not Found", "documentation_url": DOCS})
+        token = "ghs_" + secrets.token_hex(18)
+        expires = time.time() + self.app.token_lifetime
+        self.app.issued[token] = (installation_id, expires)
+        answer = self._item("apps/create-installation-access-token", "201")
+        answer.update(token=token, expires_at=time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                             time.gmtime(expires)))
+        return 201, answer, {}
+
+    # git smart HTTP, through the machine's git http-backend (CGI).
+
+    def serve_git(self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+                  ) -> tuple[int, dict[str, str], bytes]:
+        """Answer a git smart-HTTP request under /git/ for a holder of an installation token."""
+        split = urlsplit(raw_path)
+        path = split.path.removeprefix("/git")
+        status, out_headers, data = self._git_backend(method, path, split.query, headers, body)
+        if self.app is not None:
+            with self._lock:
+                self.app.git_requests.append((method, split.path, status))
+        return status, out_headers, data
+
+    def _git_token(self, headers: dict[str, str]) -> str | None:
+        scheme, _, value = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            return value
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(value, validate=True).decode()
+            except ValueError:
+                return None
+            return decoded.partition(":")[2]
+        return None
+
+    def _git_backend(self, method: str, path: str, query: str, headers: dict[str, str],
+                     body: bytes) -> tuple[int, dict[str, str], bytes]:
+        unauthorised = (401, {"WWW-Authenticate": 'Basic realm="fake GitHub"',
+                              "Content-Type": "text/plain"}, b"Authentication required\n")
+        if self.app is None or self.app.git_root is None:
+            return 404, {"Content-Type": "text/plain"}, b"Not Found\n"
+        token = self._git_token(headers)
+        if token is None or not self.app.valid_token(token):
+            return unauthorised
+        exec_path = subprocess.run(["git", "--exec-path"], capture_output=True, text=True,
+                                   check=True).stdout.strip()
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "GIT_PROJECT_ROOT": str(self.app.git_root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "HOME": str(self.app.git_root),
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "CONTENT_TYPE": headers.get("content-type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "REMOTE_USER": "x-access-token",
+            "REMOTE_ADDR": "127.0.0.1",
+            "GATEWAY_INTERFACE": "CGI/1.1",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+        }
+        if "git-protocol" in headers:
+            env["HTTP_GIT_PROTOCOL"] = headers["git-protocol"]
+        if "content-encoding" in headers:
+            env["HTTP_CONTENT_ENCODING"] = headers["content-encoding"]
+        result = subprocess.run([f"{exec_path}/git-http-backend"], input=body, env=env,
+                                capture_output=True, timeout=60, check=False)
+        head, _, data = result.stdout.partition(b"\r\n\r\n")
+        if not _:
+            head, _, data = result.stdout.partition(b"\n\n")
+        status, out_headers = 200, {}
+        for line in head.decode("latin-1").splitlines():
+            name, _, value = line.partition(":")
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            elif name:
+                out_headers[name.strip()] = value.strip()
+        return status, out_headers, data
 
     def _pull(self, params: dict[str, str]) -> PullState:
         pull = self.pulls.get(int(params["pull_number"]))
@@ -450,9 +670,11 @@ class FakeGitHub:
 
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
+                raw = read_body(self)
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                if self.path.startswith("/git/"):
+                    answer(self, *fake.serve_git(self.command, self.path, headers, raw))
+                    return
                 status, payload, extra = fake.handle(self.command, self.path, headers, raw)
                 data = json.dumps(payload).encode()
                 self.send_response(status)

@@ -412,3 +412,27 @@ def _annotate(scanned: Scanned, log: ActionLog) -> None:
     if left:
         log.notice(f"reviewbot: {left:,} more findings are listed in the job summary")
 
+
+
+def verdict_for(scanned: Scanned, settings: Settings, inputs: ActionInputs) -> Verdict:
+    """The check run's conclusion and the reasons for a failure, as the Action decides them.
+    The webhook service calls this too."""
+    return _verdict(scanned, settings, inputs)
+
+
+def publish_to_github(
+    publisher: GitHubPublisher,
+    scanned: Scanned,
+    verdict: Verdict,
+    inputs: ActionInputs,
+    log: ActionLog,
+    *,
+    head_sha: str,
+    pull_request: PullRequestInfo | None,
+) -> bool:
+    """Post what the Action posts: on a pull request the review, the sticky comment and the
+    check run; otherwise the check run. Whether the check run carries the annotations. The
+    webhook service publishes through this."""
+    if pull_request is not None:
+        return _publish_pull_request(publisher, pull_request, scanned, verdict, inputs, log)[1]
+    return _publish_check_run(publisher, head_sha, scanned, verdict, inputs, since=None)

@@ -1,0 +1,92 @@
+"""The FastAPI application: webhooks, health endpoints and the embedded workers.
+
+`create_app(config)` migrates the database to the latest schema, then serves. When it is
+given a `GitHubAccess` and `config.workers` is above 0, its lifespan runs that many worker
+threads next to the web handlers (the embedded mode of `reviewbot serve`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from reviewbot import __version__
+from reviewbot.rulebook import default_rulebook
+from reviewbot.service.config import ServiceConfig
+from reviewbot.service.logs import get_logger
+from reviewbot.service.migrations import upgrade
+from reviewbot.service.queue import JobQueue
+from reviewbot.service.store import make_engine, session_factory
+from reviewbot.service.webhooks import DeliveryRecorder, webhook_router
+from reviewbot.service.worker import GitHubAccess, WorkerContext, WorkerPool
+from reviewbot.settings import load_settings
+
+log = get_logger("app")
+
+
+def prepare_database(config: ServiceConfig) -> None:
+    """Create the data directory for the default SQLite file and apply the migrations."""
+    if config.database_url.startswith("sqlite:///"):
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(config.database_url)
+
+
+def create_app(config: ServiceConfig, access: GitHubAccess | None = None) -> FastAPI:
+    """The service's app for `config`; `access` reaches GitHub for the embedded workers."""
+    prepare_database(config)
+    engine = make_engine(config.database_url)
+    sessions = session_factory(engine)
+    queue = JobQueue(sessions)
+    rules_version = default_rulebook().version
+    # The operator's settings, read at start: a bad config file stops the service here.
+    settings = load_settings(config.settings_file, environ={})
+    recorder = DeliveryRecorder(sessions, queue, rules_version, config.max_attempts)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = None
+        if access is not None and config.workers > 0:
+            context = WorkerContext(sessions, queue, access, settings, rules_version,
+                                    config.github_api_url, config.lease_seconds)
+            pool = WorkerPool(context, config.workers)
+            pool.start()
+            log.info("started %d workers", config.workers)
+        elif config.workers > 0:
+            log.warning("no GitHub access configured: jobs are queued but not run")
+        try:
+            yield
+        finally:
+            if pool is not None:
+                await run_in_threadpool(pool.stop)
+            engine.dispose()
+
+    app = FastAPI(title="reviewbot", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.config = config
+    app.state.sessions = sessions
+    app.state.queue = queue
+    app.include_router(webhook_router(config.webhook_secret, config.body_limit, recorder))
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        """Readiness: the database answers."""
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            log.warning("database unreachable: %s", type(exc).__name__)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ready", "database": "ok"})
+
+    return app

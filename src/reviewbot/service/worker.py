@@ -1,0 +1,258 @@
+"""Embedded workers: threads that lease review jobs, clone, scan, publish and store.
+
+Each job: lease it, clone the commit through `GitHubAccess.clone_url` (an installation
+token over HTTPS in production), scan it with the operator's settings (never the learner's
+configuration), store the review (unique per repository, commit and rules version: the
+same commit is never reviewed twice), then publish the review, sticky comment and check
+run with the Action's own publishing code. While it scans, a heartbeat extends the lease;
+a worker that dies stops extending it and another worker runs the job again.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import git
+from github import Auth, Github
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from reviewbot import __version__
+from reviewbot.github.action import Scanned, publish_to_github, verdict_for
+from reviewbot.github.actions_env import ActionInputs, ActionLog, PullRequestInfo
+from reviewbot.github.fingerprint import SourceLines, fingerprint_findings
+from reviewbot.github.publish import GitHubPublisher
+from reviewbot.model import Report
+from reviewbot.pipeline import review
+from reviewbot.reporters import json_report
+from reviewbot.service.events import ReviewRequest
+from reviewbot.service.logs import get_logger
+from reviewbot.service.queue import JobQueue, LeasedJob
+from reviewbot.service.store import Review
+from reviewbot.settings import Settings
+
+log = get_logger("worker")
+POLL_SECONDS = 1.0
+
+
+class GitHubAccess(Protocol):
+    """How a worker reaches a repository of an App installation: a token for the REST API
+    and a URL to clone from. Implemented with App installation tokens in production."""
+
+    def token(self, installation_id: int | None, repo: str) -> str:
+        """A token that may read `repo` and write its reviews, comments and check runs."""
+        ...
+
+    def clone_url(self, installation_id: int | None, repo: str) -> str:
+        """A URL git can fetch `repo` from; it may embed a token, so it is never logged."""
+        ...
+
+
+class JobAbandonedError(Exception):
+    """The worker lost the job's lease: another worker runs it now."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerContext:
+    """What every worker shares."""
+
+    sessions: sessionmaker[Session]
+    queue: JobQueue
+    access: GitHubAccess
+    settings: Settings  # the operator's: rubric and thresholds
+    rules_version: str
+    api_url: str
+    lease_seconds: float
+
+
+class Heartbeat:
+    """Extends a job's lease every third of its length while the job runs."""
+
+    def __init__(self, context: WorkerContext, job_id: int, worker_id: str) -> None:
+        self.lost = threading.Event()
+        self._done = threading.Event()
+        self._args = (context, job_id, worker_id)
+        self._thread = threading.Thread(target=self._beat, daemon=True,
+                                        name=f"heartbeat-{job_id}")
+
+    def _beat(self) -> None:
+        context, job_id, worker_id = self._args
+        while not self._done.wait(context.lease_seconds / 3):
+            if not context.queue.heartbeat(job_id, worker_id, context.lease_seconds):
+                self.lost.set()
+                return
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def check(self) -> None:
+        """Raise JobAbandonedError if the lease was lost."""
+        if self.lost.is_set():
+            raise JobAbandonedError
+
+
+def clone_commit(url: str, sha: str, dest: Path) -> None:
+    """Fetch only commit `sha` from `url` into `dest` and check it out (no hooks run)."""
+    repo = git.Repo.init(dest)
+    with repo.git.custom_environment(GIT_TERMINAL_PROMPT="0"):
+        repo.git.fetch("--depth=1", "--no-tags", url, sha)
+        repo.git.checkout("--detach", "FETCH_HEAD")
+
+
+def review_row(request: ReviewRequest, report: Report, rules_version: str, duration: float,
+               job_id: int | None) -> Review:
+    """The stored form of one review."""
+    counts = Counter(f.severity.value for f in report.findings if f.suppressed is None)
+    return Review(
+        repo=request.repo, learner=request.learner, sha=request.sha or "", ref=request.ref,
+        pr_number=request.pr_number, rules_version=rules_version, score=report.grade.score,
+        letter=report.grade.letter, level=report.grade.level.value,
+        criteria={c.id: c.score for c in report.criteria}, finding_counts=dict(counts),
+        duration=round(duration, 3), report_json=json_report.render(report), job_id=job_id,
+    )
+
+
+def _resolve_pull(context: WorkerContext, token: str, request: ReviewRequest) -> ReviewRequest:
+    """A re-run asked for in a comment: the pull request's current head, from the API."""
+    client = Github(auth=Auth.Token(token), base_url=context.api_url,
+                    user_agent=f"reviewbot/{__version__}")
+    pull = client.get_repo(request.repo).get_pull(request.pr_number or 0)
+    head_repo = pull.head.repo.full_name if pull.head.repo else request.repo
+    return replace(request, sha=pull.head.sha, base_sha=pull.base.sha,
+                   ref=f"refs/heads/{pull.head.ref}", head_repo=head_repo)
+
+
+def _already_reviewed(context: WorkerContext, request: ReviewRequest) -> bool:
+    with context.sessions() as session:
+        return session.execute(select(Review.id).where(
+            Review.repo == request.repo, Review.sha == request.sha,
+            Review.rules_version == context.rules_version)).first() is not None
+
+
+@contextmanager
+def _scanned(context: WorkerContext, request: ReviewRequest, url: str,
+             heartbeat: Heartbeat) -> Iterator[Scanned]:
+    with tempfile.TemporaryDirectory(prefix="reviewbot-job-") as tmp:
+        checkout = Path(tmp) / "repo"
+        try:
+            clone_commit(url, request.sha or "", checkout)
+        except git.GitCommandError as exc:
+            # git's message quotes the URL, and with it the token: keep only the status.
+            raise RuntimeError(f"cloning {request.repo} at {request.sha} failed "
+                               f"(git exit status {exc.status})") from None
+        heartbeat.check()
+        with review(str(checkout), context.settings) as (raw, root):
+            report = replace(raw, repo=replace(raw.repo, source=request.repo))
+            fingerprints = fingerprint_findings(report.findings, SourceLines(root))
+            yield Scanned(report, root, "", fingerprints, None, "")
+
+
+def run_job(context: WorkerContext, job: LeasedJob, worker_id: str) -> str:
+    """Run one review job; what happened, in a few words. Raises on a failure to retry."""
+    request = ReviewRequest.from_payload(job.payload)
+    token = context.access.token(request.installation_id, request.repo)
+    if request.sha is None:
+        request = _resolve_pull(context, token, request)
+    if _already_reviewed(context, request):
+        return "already reviewed"
+    url = context.access.clone_url(request.installation_id, request.repo)
+    started = time.monotonic()
+    with Heartbeat(context, job.id, worker_id) as heartbeat, \
+            _scanned(context, request, url, heartbeat) as scanned:
+        heartbeat.check()
+        try:
+            with context.sessions() as session:
+                session.add(review_row(request, scanned.report, context.rules_version,
+                                       time.monotonic() - started, job.id))
+                session.commit()
+        except IntegrityError:
+            return "already reviewed"  # by another job for the same commit, meanwhile
+        _publish(context, token, request, scanned, job)
+    return "reviewed"
+
+
+def _publish(context: WorkerContext, token: str, request: ReviewRequest, scanned: Scanned,
+             job: LeasedJob) -> None:
+    lines = io.StringIO()
+    action_log = ActionLog(lines)
+    publisher = GitHubPublisher(token, context.api_url, request.repo, action_log)
+    inputs = ActionInputs(fail_under=context.settings.fail_under)
+    pull = None
+    if request.pr_number is not None and request.sha is not None:
+        pull = PullRequestInfo(request.pr_number, request.sha, request.base_sha or "",
+                               request.head_repo or request.repo)
+    publish_to_github(publisher, scanned, verdict_for(scanned, context.settings, inputs),
+                      inputs, action_log, head_sha=request.sha or "", pull_request=pull)
+    for line in lines.getvalue().splitlines():
+        log.info(line, extra={"job_id": job.id, "repo": request.repo})
+    if publisher.denied or publisher.failed:
+        log.warning("could not publish: %s", ", ".join(publisher.denied + publisher.failed),
+                    extra={"job_id": job.id, "repo": request.repo})
+
+
+class WorkerPool:
+    """N worker threads leasing jobs from the queue until `stop`."""
+
+    def __init__(self, context: WorkerContext, count: int) -> None:
+        self._context = context
+        self._stop = threading.Event()
+        prefix = f"worker-{uuid.uuid4().hex[:8]}"
+        self._threads = [
+            threading.Thread(target=self._loop, args=(f"{prefix}-{n}",), daemon=True,
+                             name=f"{prefix}-{n}")
+            for n in range(count)
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Ask the workers to stop after their current job and wait for them."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _loop(self, worker_id: str) -> None:
+        queue = self._context.queue
+        while not self._stop.is_set():
+            job = queue.lease(worker_id, self._context.lease_seconds)
+            if job is None:
+                self._stop.wait(POLL_SECONDS)
+                continue
+            self._run(job, worker_id)
+
+    def _run(self, job: LeasedJob, worker_id: str) -> None:
+        extra: dict[str, Any] = {"job_id": job.id, "delivery_id": job.delivery_id,
+                                 "worker": worker_id, "repo": job.payload.get("repo"),
+                                 "sha": job.payload.get("sha")}
+        log.info("job leased (attempt %d)", job.attempts, extra=extra)
+        started = time.monotonic()
+        try:
+            outcome = run_job(self._context, job, worker_id)
+        except JobAbandonedError:
+            log.warning("lease lost; another worker runs the job", extra=extra)
+            return
+        except Exception as exc:  # any failure is retried, then dead-lettered
+            state = self._context.queue.fail(job.id, worker_id, f"{type(exc).__name__}: {exc}")
+            log.exception("job failed; now %s", state, extra=extra)
+            return
+        self._context.queue.complete(job.id, worker_id)
+        log.info("job done: %s", outcome,
+                 extra={**extra, "duration": round(time.monotonic() - started, 3)})

@@ -286,6 +286,33 @@ def test_clone_with_an_expired_token_fails_cleanly(fake: FakeGitHub, pem: str) -
                                  "repository not found or GITHUB_TOKEN cannot read it")
 
 
+def test_fake_git_http_wants_an_installation_token(fake: FakeGitHub, pem: str) -> None:
+    token = _app(fake, pem).installation_token(INSTALLATION).token
+    refs = f"{fake.url}/git/{REPOSITORY}.git/info/refs?service=git-upload-pack"
+    answers = [
+        requests.get(refs, headers=headers, timeout=10)
+        for headers in ({"Authorization": f"Bearer {token}"},
+                        {"Authorization": "Bearer ghs_made_up"},
+                        {"Authorization": "token test-token"},
+                        {})
+    ]
+    assert [a.status_code for a in answers] == [200, 401, 401, 401]
+    assert answers[0].headers["Content-Type"] == "application/x-git-upload-pack-advertisement"
+    assert answers[0].content.startswith(b"001e# service=git-upload-pack\n")
+    assert {a.headers["WWW-Authenticate"] for a in answers[1:]} == {'Basic realm="fake GitHub"'}
+    missing = requests.get(f"{fake.url}/git/someone/else.git/info/refs?service=git-upload-pack",
+                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert missing.status_code == 404
+
+
+def test_forget_token_makes_the_next_call_fetch(fake: FakeGitHub, pem: str) -> None:
+    app = _app(fake, pem)
+    first = app.installation_token(INSTALLATION)
+    app.forget_token(INSTALLATION)
+    assert app.installation_token(INSTALLATION).token != first.token
+    assert _token_requests(fake) == 2
+
+
 @pytest.mark.parametrize(
     ("given", "expected"),
     [

@@ -29,6 +29,7 @@ from reviewbot.pipeline import review
 from reviewbot.reporters import badge, render
 from reviewbot.reporters.json_report import ReportDecodeError, loads
 from reviewbot.rulebook import default_rulebook
+from reviewbot.service.cli import register_service_commands
 from reviewbot.settings import SettingsError, load_settings
 from reviewbot.source.checkout import SourceError
 
@@ -252,6 +253,7 @@ def badge_command(
 
 
 app.command("action")(action_command)
+register_service_commands(app)
 
 
 def main() -> None:

@@ -53,8 +53,7 @@ class ServiceConfig:
         if secret is None:
             raise ConfigError("REVIEWBOT_WEBHOOK_SECRET is not set: every delivery would be "
                               "rejected")
-        data_dir = Path(get("DATA_DIR") or typer.get_app_dir("reviewbot"))
-        database_url = get("DATABASE_URL") or f"sqlite:///{data_dir / 'reviewbot.db'}"
+        database_url, data_dir = database_location(env)
         key_path = get("PRIVATE_KEY_PATH")
         settings_file = get("CONFIG")
         return cls(
@@ -72,6 +71,15 @@ class ServiceConfig:
                                      minimum=1),
             max_attempts=_positive_int("MAX_ATTEMPTS", get("MAX_ATTEMPTS"), 5, minimum=1),
         )
+
+
+def database_location(environ: Mapping[str, str] | None = None) -> tuple[str, Path]:
+    """(REVIEWBOT_DATABASE_URL, the data dir): by default a SQLite file in the data dir,
+    REVIEWBOT_DATA_DIR or the platform's per-user application folder."""
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("REVIEWBOT_DATA_DIR", "").strip() or typer.get_app_dir("reviewbot"))
+    url = env.get("REVIEWBOT_DATABASE_URL", "").strip()
+    return url or f"sqlite:///{data_dir / 'reviewbot.db'}", data_dir
 
 
 def _positive_int(name: str, value: str | None, default: int, *, minimum: int) -> int:

@@ -23,6 +23,7 @@ from reviewbot.service.config import ServiceConfig
 from reviewbot.service.queue import JobQueue
 from reviewbot.service.store import Job, JobState, Review, make_engine, session_factory
 from reviewbot.service.webhooks import sign
+from reviewbot.settings import Settings
 from tests.github.fake_github import FakeGitHub
 from tests.github.learner_repo import LearnerRepo, build_learner_repo
 from tests.service.deliveries import FIXTURES, SECRET, fixture_payload, headers
@@ -37,7 +38,8 @@ WAIT_SECONDS = 240.0
 @dataclass(frozen=True)
 class LocalAccess:
     """GitHubAccess for the tests: one plain token for the fake API, and clones from a
-    local bare repository (a file:// URL) instead of an installation token over HTTPS."""
+    local bare repository (a file:// URL) instead of an installation token over HTTPS.
+    The operator's settings go through unchanged."""
 
     token_value: str
     bare: Path
@@ -46,9 +48,10 @@ class LocalAccess:
         assert (installation_id, repo) == (1, REPOSITORY)
         return self.token_value
 
-    def clone_url(self, installation_id: int | None, repo: str) -> str:
+    def clone_source(self, installation_id: int | None, repo: str,
+                     settings: Settings) -> tuple[str, Settings]:
         assert (installation_id, repo) == (1, REPOSITORY)
-        return self.bare.as_uri()
+        return self.bare.as_uri(), settings
 
 
 class Server:

@@ -1,8 +1,8 @@
 """Embedded workers: threads that lease review jobs, clone, scan, publish and store.
 
-Each job: lease it, clone the commit through `GitHubAccess.clone_url` (an installation
-token over HTTPS in production), scan it with the operator's settings (never the learner's
-configuration), store the review (unique per repository, commit and rules version: the
+Each job: lease it, clone the commit through `GitHubAccess.clone_source` (an
+installation token over HTTPS in production), scan it with the operator's settings (never
+the learner's configuration), store the review (unique per repository, commit and rules version: the
 same commit is never reviewed twice), then publish the review, sticky comment and check
 run with the Action's own publishing code. While it scans, a heartbeat extends the lease;
 a worker that dies stops extending it and another worker runs the job again.
@@ -11,7 +11,6 @@ a worker that dies stops extending it and another worker runs the job again.
 from __future__ import annotations
 
 import io
-import tempfile
 import threading
 import time
 import uuid
@@ -19,10 +18,8 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Protocol
 
-import git
 from github import Auth, Github
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -48,14 +45,17 @@ POLL_SECONDS = 1.0
 
 class GitHubAccess(Protocol):
     """How a worker reaches a repository of an App installation: a token for the REST API
-    and a URL to clone from. Implemented with App installation tokens in production."""
+    and a source to clone. Implemented with App installation tokens in production
+    (`reviewbot.service.access.AppAccess`)."""
 
     def token(self, installation_id: int | None, repo: str) -> str:
         """A token that may read `repo` and write its reviews, comments and check runs."""
         ...
 
-    def clone_url(self, installation_id: int | None, repo: str) -> str:
-        """A URL git can fetch `repo` from; it may embed a token, so it is never logged."""
+    def clone_source(self, installation_id: int | None, repo: str,
+                     settings: Settings) -> tuple[str, Settings]:
+        """The git URL of `repo` and `settings` extended to clone it (with a token that
+        `reviewbot.source.checkout` hands to git in its environment, never in the URL)."""
         ...
 
 
@@ -107,14 +107,6 @@ class Heartbeat:
             raise JobAbandonedError
 
 
-def clone_commit(url: str, sha: str, dest: Path) -> None:
-    """Fetch only commit `sha` from `url` into `dest` and check it out (no hooks run)."""
-    repo = git.Repo.init(dest)
-    with repo.git.custom_environment(GIT_TERMINAL_PROMPT="0"):
-        repo.git.fetch("--depth=1", "--no-tags", url, sha)
-        repo.git.checkout("--detach", "FETCH_HEAD")
-
-
 def review_row(request: ReviewRequest, report: Report, rules_version: str, duration: float,
                job_id: int | None) -> Review:
     """The stored form of one review."""
@@ -146,21 +138,16 @@ def _already_reviewed(context: WorkerContext, request: ReviewRequest) -> bool:
 
 
 @contextmanager
-def _scanned(context: WorkerContext, request: ReviewRequest, url: str,
-             heartbeat: Heartbeat) -> Iterator[Scanned]:
-    with tempfile.TemporaryDirectory(prefix="reviewbot-job-") as tmp:
-        checkout = Path(tmp) / "repo"
-        try:
-            clone_commit(url, request.sha or "", checkout)
-        except git.GitCommandError as exc:
-            # git's message quotes the URL, and with it the token: keep only the status.
-            raise RuntimeError(f"cloning {request.repo} at {request.sha} failed "
-                               f"(git exit status {exc.status})") from None
+def _scanned(context: WorkerContext, request: ReviewRequest, heartbeat: Heartbeat
+             ) -> Iterator[Scanned]:
+    url, settings = context.access.clone_source(request.installation_id, request.repo,
+                                                context.settings)
+    # `URL#sha`: the checkout fetches that one commit (git's environment carries the token).
+    with review(f"{url}#{request.sha}", settings) as (raw, root):
         heartbeat.check()
-        with review(str(checkout), context.settings) as (raw, root):
-            report = replace(raw, repo=replace(raw.repo, source=request.repo))
-            fingerprints = fingerprint_findings(report.findings, SourceLines(root))
-            yield Scanned(report, root, "", fingerprints, None, "")
+        report = replace(raw, repo=replace(raw.repo, source=request.repo))
+        fingerprints = fingerprint_findings(report.findings, SourceLines(root))
+        yield Scanned(report, root, "", fingerprints, None, "")
 
 
 def run_job(context: WorkerContext, job: LeasedJob, worker_id: str) -> str:
@@ -171,10 +158,9 @@ def run_job(context: WorkerContext, job: LeasedJob, worker_id: str) -> str:
         request = _resolve_pull(context, token, request)
     if _already_reviewed(context, request):
         return "already reviewed"
-    url = context.access.clone_url(request.installation_id, request.repo)
     started = time.monotonic()
     with Heartbeat(context, job.id, worker_id) as heartbeat, \
-            _scanned(context, request, url, heartbeat) as scanned:
+            _scanned(context, request, heartbeat) as scanned:
         heartbeat.check()
         try:
             with context.sessions() as session:

@@ -79,3 +79,19 @@ def test_serve_answers_and_logs_json(tmp_path: Path) -> None:
         ("delivery accepted", "pull_request", 202)]
     assert SECRET not in stderr
     assert (tmp_path / "data" / "reviewbot.db").is_file()
+
+
+def test_serve_rejects_a_bad_app_configuration(tmp_path: Path) -> None:
+    base = {"REVIEWBOT_WEBHOOK_SECRET": SECRET, "REVIEWBOT_DATA_DIR": str(tmp_path),
+            "REVIEWBOT_PRIVATE_KEY": "", "REVIEWBOT_PRIVATE_KEY_PATH": ""}
+    result = CliRunner().invoke(app, ["serve"], env={**base, "REVIEWBOT_APP_ID": "my-app"})
+    assert (result.exit_code, result.output) == (
+        2, "error: REVIEWBOT_APP_ID must be the App's numeric id: 'my-app'\n")
+    result = CliRunner().invoke(app, ["serve"], env={**base, "REVIEWBOT_APP_ID": "4242"})
+    assert (result.exit_code, result.output) == (
+        2, "error: no GitHub App private key: set REVIEWBOT_PRIVATE_KEY (PEM text) or "
+        "REVIEWBOT_PRIVATE_KEY_PATH (a .pem file)\n")
+    result = CliRunner().invoke(app, ["serve"], env={
+        **base, "REVIEWBOT_APP_ID": "4242", "REVIEWBOT_PRIVATE_KEY": "not a key"})
+    assert result.exit_code == 2
+    assert "not a key" not in result.output

@@ -16,8 +16,12 @@ import git
 import httpx
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
+from reviewbot.github.app import GitHubApp
+from reviewbot.service.access import AppAccess
 from reviewbot.service.app import create_app
 from reviewbot.service.config import ServiceConfig
 from reviewbot.service.queue import JobQueue
@@ -198,3 +202,27 @@ def test_job_of_a_dead_worker_runs_after_a_restart(tmp_path: Path, learner: Lear
     assert published(fake) == dict.fromkeys(PUBLISHED, 1)
     (review,) = reviews(config.database_url)
     assert (review.sha, review.job_id) == (learner.head, 1)
+
+
+def test_pull_request_through_the_github_app(tmp_path: Path, learner: LearnerRepo,
+                                             fake: FakeGitHub) -> None:
+    """The App's JWT buys an installation token; the clone goes over git smart HTTP with it
+    and the review is posted with it."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM,
+                            serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption()).decode()
+    repos = tmp_path / "repos"
+    git.Repo.clone_from(learner.root, repos / f"{REPOSITORY}.git", bare=True)
+    state = fake.enable_app(4242, key.public_key(), {REPOSITORY: 1}, git_root=repos)
+    access = AppAccess(GitHubApp(4242, pem, fake.url, web_url=f"{fake.url}/git"))
+    config = service_config(tmp_path, fake)
+    with Server(create_app(config, access)) as server:
+        assert deliver(server.url, pr_delivery(learner), "d-1").status_code == 202
+        (job,) = wait_for_jobs(config.database_url, 1)
+    assert (job.state, job.last_error) == (JobState.DONE, None)
+    assert published(fake) == dict.fromkeys(PUBLISHED, 1)
+    assert fake.count_by_operation()["apps/create-installation-access-token (POST)"] == 1
+    assert state.git_requests and all(status == 200 for _, _, status in state.git_requests)
+    (review,) = reviews(config.database_url)
+    assert review.sha == learner.head

@@ -49,15 +49,23 @@ def serve(
     from reviewbot.service.app import create_app  # noqa: PLC0415
     from reviewbot.service.logs import configure_logging  # noqa: PLC0415
 
+    access = github_access(config)
     configure_logging(logging.INFO)
-    app = create_app(config, github_access(config))
+    app = create_app(config, access)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 def github_access(config: ServiceConfig) -> GitHubAccess | None:
-    """The workers' way to GitHub. GitHub App authentication is wired in by its own module;
-    until then the service queues jobs and runs none (it says so at start)."""
-    return None
+    """The workers' way to GitHub: the App of REVIEWBOT_APP_ID and its private key. Without
+    an App id the service queues jobs and runs none (it says so at start)."""
+    from reviewbot.github.app import GitHubAppError  # noqa: PLC0415
+    from reviewbot.service.access import app_access  # noqa: PLC0415
+
+    try:
+        return app_access(config)
+    except (ConfigError, GitHubAppError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")

@@ -30,6 +30,7 @@ class ServiceConfig:
     database_url: str
     data_dir: Path
     github_api_url: str = DEFAULT_API_URL
+    github_web_url: str | None = None  # where repositories are cloned; from the API URL
     workers: int = DEFAULT_WORKERS
     dashboard_token: str | None = field(default=None, repr=False)
     app_id: str | None = None
@@ -61,6 +62,7 @@ class ServiceConfig:
             database_url=database_url,
             data_dir=data_dir,
             github_api_url=(get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
+            github_web_url=get("GITHUB_URL"),
             workers=_positive_int("WORKERS", get("WORKERS"), DEFAULT_WORKERS, minimum=0),
             dashboard_token=get("DASHBOARD_TOKEN"),
             app_id=get("APP_ID"),

@@ -224,6 +224,22 @@ def test_fake_refuses_other_signatures_and_schemes(fake: FakeGitHub) -> None:
         401, "A JSON web token is required (Bearer)")
 
 
+def test_fake_validates_the_token_request_body(fake: FakeGitHub, key: rsa.RSAPrivateKey
+                                               ) -> None:
+    now = int(time.time())
+    token = jwt.encode({"iss": str(APP_ID), "iat": now - 60, "exp": now + 300}, key,
+                       algorithm="RS256")
+    url = f"{fake.url}/app/installations/{INSTALLATION}/access_tokens"
+    headers = {"Authorization": f"Bearer {token}"}
+    bad = requests.post(url, json={"repositories": "Hello-World"}, headers=headers, timeout=10)
+    assert (bad.status_code, bad.json()["message"]) == (
+        422, "Invalid request.\n\nrepositories: 'Hello-World' is not of type 'array'")
+    good = requests.post(url, json={"repositories": ["Hello-World"]}, headers=headers,
+                         timeout=10)
+    assert good.status_code == 201
+    assert good.json()["token"] in fake.app.issued  # type: ignore[union-attr]
+
+
 def test_installation_for_a_repository(fake: FakeGitHub, pem: str) -> None:
     app = _app(fake, pem)
     assert app.installation_for("codertocat", "hello-world") == INSTALLATION

@@ -42,7 +42,7 @@ def create_app(config: ServiceConfig, access: GitHubAccess | None = None) -> Fas
     prepare_database(config)
     engine = make_engine(config.database_url)
     sessions = session_factory(engine)
-    queue = JobQueue(sessions)
+    queue = JobQueue(sessions, backoff_base=config.retry_backoff)
     rules_version = default_rulebook().version
     # The operator's settings, read at start: a bad config file stops the service here.
     settings = load_settings(config.settings_file, environ={})

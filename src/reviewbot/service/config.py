@@ -40,6 +40,7 @@ class ServiceConfig:
     body_limit: int = DEFAULT_BODY_LIMIT
     max_attempts: int = 5
     lease_seconds: float = 600.0
+    retry_backoff: float = 30.0  # seconds before the first retry; doubles every attempt
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -217,3 +218,11 @@ def test_health(client: TestClient) -> None:
     response = client.get("/readyz")
     assert (response.status_code, response.json()) == (200, {"status": "ready",
                                                              "database": "ok"})
+
+
+def test_concurrent_copies_of_a_delivery_queue_one_job(client: TestClient) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: post(client, PR, "d-1"), range(8)))
+    assert sorted(status for status, _ in results) == [200] * 7 + [202]
+    assert {body["status"] for status, body in results if status == 200} == {"duplicate"}
+    assert len(jobs(client)) == 1

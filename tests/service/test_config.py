@@ -26,8 +26,10 @@ def test_everything_set(tmp_path: Path) -> None:
         "REVIEWBOT_GITHUB_API_URL": "https://ghe.example.com/api/v3/",
         "REVIEWBOT_WORKERS": "4", "REVIEWBOT_DASHBOARD_TOKEN": "dash-token",
         "REVIEWBOT_APP_ID": "4242", "REVIEWBOT_PRIVATE_KEY_PATH": "/keys/app.pem",
-        "REVIEWBOT_MAX_BODY_BYTES": "1000",
+        "REVIEWBOT_MAX_BODY_BYTES": "1000", "REVIEWBOT_LEASE_SECONDS": "90",
+        "REVIEWBOT_RETRY_BACKOFF": "2.5",
     })
+    assert (config.lease_seconds, config.retry_backoff) == (90.0, 2.5)
     assert config.database_url == "postgresql+psycopg://db/reviewbot"
     assert config.github_api_url == "https://ghe.example.com/api/v3"
     assert (config.workers, config.app_id, config.private_key_path, config.body_limit) == (
@@ -52,6 +54,10 @@ def test_secrets_stay_out_of_repr(tmp_path: Path) -> None:
      "REVIEWBOT_WORKERS must be a whole number: 'many'"),
     ({"REVIEWBOT_WEBHOOK_SECRET": "s", "REVIEWBOT_WORKERS": "-1"},
      "REVIEWBOT_WORKERS must be at least 0: -1"),
+    ({"REVIEWBOT_WEBHOOK_SECRET": "s", "REVIEWBOT_LEASE_SECONDS": "nan"},
+     "REVIEWBOT_LEASE_SECONDS must be a positive number of seconds: 'nan'"),
+    ({"REVIEWBOT_WEBHOOK_SECRET": "s", "REVIEWBOT_RETRY_BACKOFF": "soon"},
+     "REVIEWBOT_RETRY_BACKOFF must be a number of seconds: 'soon'"),
     ({"REVIEWBOT_WEBHOOK_SECRET": "s", "REVIEWBOT_MAX_BODY_BYTES": "0"},
      "REVIEWBOT_MAX_BODY_BYTES must be at least 1: 0"),
 ])

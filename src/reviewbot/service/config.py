@@ -73,6 +73,8 @@ class ServiceConfig:
             body_limit=_positive_int("MAX_BODY_BYTES", get("MAX_BODY_BYTES"), DEFAULT_BODY_LIMIT,
                                      minimum=1),
             max_attempts=_positive_int("MAX_ATTEMPTS", get("MAX_ATTEMPTS"), 5, minimum=1),
+            lease_seconds=_seconds("LEASE_SECONDS", get("LEASE_SECONDS"), 600.0),
+            retry_backoff=_seconds("RETRY_BACKOFF", get("RETRY_BACKOFF"), 30.0),
         )
 
 
@@ -94,4 +96,16 @@ def _positive_int(name: str, value: str | None, default: int, *, minimum: int) -
         raise ConfigError(f"REVIEWBOT_{name} must be a whole number: {value!r}") from None
     if number < minimum:
         raise ConfigError(f"REVIEWBOT_{name} must be at least {minimum}: {number}")
+    return number
+
+
+def _seconds(name: str, value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"REVIEWBOT_{name} must be a number of seconds: {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise ConfigError(f"REVIEWBOT_{name} must be a positive number of seconds: {value!r}")
     return number

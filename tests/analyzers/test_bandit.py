@@ -41,6 +41,12 @@ EXPECTED = [
      "Use of assert detected. The enclosed code will be removed when compiling to optimised "
      "byte code."),
 ]  # fmt: skip
+# What a live run reports: Python 3.12 (PEP 701) places nodes inside f-strings exactly,
+# 3.11 two columns earlier; the recorded output above came from 3.13.
+LIVE_EXPECTED = [
+    (*row[:3], 17, *row[4:]) if row[0] == "bandit:B608" and sys.version_info < (3, 12) else row
+    for row in EXPECTED
+]
 
 PASSWORD = "Possible hardcoded password"
 SECRETS = ("sk-proj-abcd1234efgh5678ijkl9XQz", "hunter2", "secret-test-password")
@@ -105,7 +111,7 @@ def test_analyzer_ignores_the_repos_bandit_config(repo: MakeContext) -> None:
     ctx = repo(files)
     output = bandit.ANALYZER.run(ctx)
     # `# nosec` on the shell=True line and the repo's skips change nothing.
-    assert rows(output.findings) == EXPECTED
+    assert rows(output.findings) == LIVE_EXPECTED
     assert output.facts == {
         "files_checked": 3,
         "not_checked": [],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,9 @@ def test_no_security_or_complexity_rules() -> None:
     assert security == complexity == []
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 12), reason="the fixture's nested f-string quotes need Python 3.12"
+)
 def test_analyzer_ignores_the_repos_ruff_config(repo: MakeContext) -> None:
     files = fixture_files("ruff")
     # The fixture's pyproject ignores F401 and E722, and its `import sys` line carries a
@@ -96,6 +100,9 @@ def test_analyzer_ignores_the_repos_ruff_config(repo: MakeContext) -> None:
     }  # fmt: skip
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 12), reason="the fixture's nested f-string quotes need Python 3.12"
+)
 def test_control_plain_ruff_would_honour_that_config(repo: MakeContext) -> None:
     """Without this, the test above could pass because the repo's config was a dud."""
     ctx = repo(fixture_files("ruff"))

@@ -292,3 +292,20 @@ def test_good_example_is_silent() -> None:
 def test_configuration_adjuster(facts: dict[str, dict[str, object]], score: float,
                                 notes: list[str]) -> None:
     assert ADJUSTERS["C14"](90.0, facts) == (score, notes)
+
+
+def test_inspecting_a_url_is_not_configuring_one(tmp_path: Path) -> None:
+    source = (
+        "import os\n\nDATABASE_URL = os.environ['DATABASE_URL']\n\n\n"
+        "def prepare(url: str) -> bool:\n"
+        "    return url.startswith('sqlite:///') or url.startswith('postgresql://')\n\n\n"
+        "def driver(url: str) -> str:\n"
+        "    return url.replace('postgresql://', 'postgresql+psycopg://', 1)\n\n\n"
+        "def connect_local() -> object:\n"
+        "    return create_engine('postgresql://app@localhost/shop')\n"
+    )
+    output = analyze(tmp_path, {"db.py": source, ".env.example": "DATABASE_URL=\n"})
+    assert rows(output) == [
+        ("RB1401", "warning", "db.py", 15,
+         URL.format("`create_engine(...)`'s URL", "postgresql://app@localhost/shop")),
+    ]

@@ -216,8 +216,10 @@ def _url_literals(
     in a (non pydantic-settings) class, or passed straight to a call."""
     def url(node: ast.expr | None) -> str | None:
         value = _constant(node)
+        # A bare scheme ("sqlite:///", "postgresql://") names a kind of database, not one.
+        bare = isinstance(value, str) and not value.partition("://")[2].strip("/")
         if isinstance(value, str) and _DB_URL.match(value) and value not in _IN_MEMORY:
-            return value
+            return None if bare else value
         return None
 
     assigned = [
@@ -234,11 +236,18 @@ def _url_literals(
         if found := url(statement.value):
             yield statement.lineno, f"`{ast.unparse(_targets(statement)[0])}`", found
     for call in walk.calls:
-        if call.lineno in reads.call_lines:
+        # `url.startswith("postgresql://")` inspects a URL; it does not configure one.
+        if call.lineno in reads.call_lines or _name_of(call.func) in _STRING_METHODS:
             continue
         for arg in [*call.args, *(k.value for k in call.keywords)]:
             if found := url(arg):
                 yield call.lineno, f"`{_name_of(call.func)}(...)`'s URL", found
+
+
+_STRING_METHODS = frozenset(
+    {"startswith", "endswith", "removeprefix", "removesuffix", "split", "partition", "replace",
+     "find", "index", "count"}
+)
 
 
 def _targets(statement: ast.Assign | ast.AnnAssign) -> list[ast.expr]:

@@ -63,7 +63,9 @@ class Progress(Protocol):
     def analyzer_finished(self, run: AnalyzerRun) -> None: ...
 
 
-class _Silent:
+class SilentProgress:
+    """A Progress that shows nothing: scans without a display (tests, the base-commit scan)."""
+
     def stage(self, text: str) -> None:
         pass
 
@@ -246,7 +248,7 @@ def review(
     """Review `source` and yield the Report with the checked-out folder it was made from, so
     that reporters can quote code while a temporary clone still exists."""
     book = rulebook or default_rulebook()
-    show: Progress = progress or _Silent()
+    show: Progress = progress or SilentProgress()
     spec = resolve_source(source, settings)
     with _stage(show, "checking out"), checkout(spec, settings) as checked:
         show.stage("taking inventory")

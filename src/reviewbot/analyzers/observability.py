@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from reviewbot.analyzers.base import ScanContext
+from reviewbot.analyzers.route_index import call_name
 from reviewbot.analyzers.routes import extract_routes
 from reviewbot.model import JSON, AnalyzerOutput, Finding, Severity
 from reviewbot.source.inventory_model import Inventory, ModuleRole, PythonModule
@@ -73,12 +74,6 @@ class Observations:
     telemetry: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _call_name(func: ast.expr) -> str:
-    if isinstance(func, ast.Name):
-        return func.id
-    return func.attr if isinstance(func, ast.Attribute) else ""
-
-
 def _imports(tree: ast.Module) -> Iterator[tuple[str, str]]:
     """(root module, local name) for every import in a module."""
     for node in ast.walk(tree):
@@ -105,7 +100,7 @@ def _broad_handler(handler: ast.ExceptHandler) -> str | None:
     names = kind.elts if isinstance(kind, ast.Tuple) else [kind] if kind is not None else []
     if kind is None:
         return "except:"
-    if any(isinstance(n, ast.Name | ast.Attribute) and _call_name(n) in _BROAD for n in names):
+    if any(isinstance(n, ast.Name | ast.Attribute) and call_name(n) in _BROAD for n in names):
         return f"except {ast.unparse(kind)}:"
     return None
 
@@ -195,7 +190,7 @@ class _ModuleWalk(ast.NodeVisitor):
         self.handlers.pop()
 
     def visit_Call(self, node: ast.Call) -> None:
-        name = _call_name(node.func)
+        name = call_name(node.func)
         if self.is_app:
             self._app_call(node, name)
         self.generic_visit(node)

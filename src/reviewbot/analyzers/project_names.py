@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from reviewbot.source.inventory_model import ModuleRole, PythonModule
+from reviewbot.source.inventory_model import ModuleRole, PythonModule, dotted_name
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -53,14 +53,6 @@ def judged_gently(module: PythonModule) -> bool:
     return module.role in (ModuleRole.TEST, ModuleRole.SCRIPT) or (
         PurePosixPath(module.path).name == "tests.py"
     )
-
-
-def dotted_name(path: str) -> str:
-    """`app/db/session.py` -> `app.db.session`; a package's `__init__.py` names the package."""
-    parts = list(PurePosixPath(path).with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
 
 
 def _package_of(module: PythonModule, dotted: str) -> list[str]:

@@ -12,21 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from reviewbot.source.inventory_model import Inventory, ModuleRole, PythonModule
+from reviewbot.source.inventory_model import Inventory, ModuleRole, PythonModule, dotted_name
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 # A name as the project defines it: the module that holds it and the name there; `None` as
 # the name means the module itself.
 Symbol = tuple["ModuleIndex", str | None]
 _MAX_DEPTH = 6
-
-
-def dotted_name(path: str) -> str:
-    """`app/api/v1/routers/posts.py` -> `app.api.v1.routers.posts`; packages drop `__init__`."""
-    parts = list(PurePosixPath(path).with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
 
 
 def call_name(node: ast.expr) -> str:

@@ -17,21 +17,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from reviewbot.source.inventory_model import FileKind, Inventory, ModuleRole, PythonModule
+from reviewbot.source.inventory_model import (
+    FileKind,
+    Inventory,
+    ModuleRole,
+    PythonModule,
+    dotted_name,
+)
 
 DEFAULT_FILES = ("test_*.py", "*_test.py")
 _SET_UP = frozenset({"setUp", "setUpTestData", "setup_method", "setUpClass"})
 
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-def dotted_name(path: str) -> str:
-    """`tests/helpers.py` -> `tests.helpers`; `tests/__init__.py` -> `tests`."""
-    parts = list(PurePosixPath(path).with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
 
 
 @dataclass

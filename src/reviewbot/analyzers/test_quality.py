@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 
+from reviewbot.analyzers.route_index import call_name
 from reviewbot.analyzers.test_discovery import (
     FunctionNode,
     ModuleScope,
@@ -166,13 +167,7 @@ def url_name(expr: ast.expr) -> str | None:
     """`reverse("app:post-detail", ...)` / `url_for("index")` -> the URL name."""
     if isinstance(expr, ast.Call) and expr.args:
         func = expr.func
-        name = (
-            func.id
-            if isinstance(func, ast.Name)
-            else func.attr
-            if isinstance(func, ast.Attribute)
-            else ""
-        )
+        name = call_name(func)
         first = expr.args[0]
         if name in ("reverse", "reverse_lazy", "url_for") and isinstance(first, ast.Constant):
             return first.value if isinstance(first.value, str) else None

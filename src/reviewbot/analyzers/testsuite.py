@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from reviewbot.analyzers.base import ScanContext
+from reviewbot.analyzers.route_index import call_name
 from reviewbot.analyzers.routes import extract_routes
 from reviewbot.analyzers.test_discovery import (
     CollectedTest,
@@ -151,13 +152,7 @@ def module_clients(module: PythonModule) -> Iterator[tuple[int, str]]:
     for node in module.tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             func = node.value.func
-            name = (
-                func.id
-                if isinstance(func, ast.Name)
-                else func.attr
-                if isinstance(func, ast.Attribute)
-                else ""
-            )
+            name = call_name(func)
             if name in _CLIENT_CLASSES or name == "test_client":
                 yield node.lineno, ast.unparse(node)
 

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from reviewbot.analyzers.registry import ANALYZERS
 from reviewbot.model import AnalyzerRun, AnalyzerStatus, CriterionStatus, Report
-from reviewbot.pipeline import build_report, run_analyzers
+from reviewbot.pipeline import SilentProgress, build_report, run_analyzers
 from reviewbot.rulebook import Rulebook, default_rulebook
 from reviewbot.settings import Settings
 from reviewbot.source import git as gitread
@@ -186,17 +186,6 @@ def _link_history(repo: Path, commit: str, dest: Path) -> None:
         shutil.copyfile(shallow, dot_git / "shallow")
 
 
-class _Quiet:
-    def stage(self, text: str) -> None:
-        pass
-
-    def analyzer_started(self, name: str) -> None:
-        pass
-
-    def analyzer_finished(self, run: AnalyzerRun) -> None:
-        pass
-
-
 @contextmanager
 def base_checkout(repo: Path, base_sha: str, settings: Settings, prefix: str = "") -> Iterator[
     tuple[Path, set[str], str]
@@ -246,7 +235,7 @@ def scan_base(
             is_git=not prefix,
         )
         if inventory.is_python_backend:
-            runs = run_analyzers(ANALYZERS, inventory, book, settings, _Quiet())
+            runs = run_analyzers(ANALYZERS, inventory, book, settings, SilentProgress())
         else:
             runs = tuple(
                 AnalyzerRun(a.name, AnalyzerStatus.SKIPPED, 0.0, tuple(a.criteria),

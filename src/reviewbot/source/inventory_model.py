@@ -11,7 +11,7 @@ import fnmatch
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from reviewbot.model import SkippedFile
 
@@ -44,6 +44,14 @@ class RepoFile:
     path: str
     size: int
     kind: FileKind
+
+
+def dotted_name(path: str) -> str:
+    """`app/db/session.py` -> `app.db.session`; a package's `__init__.py` names the package."""
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -85,6 +85,25 @@ class AnalyzerOutput:
 
 
 @dataclass(frozen=True, slots=True)
+class Usage:
+    """What one analyzer's run cost, as measured by the scheduler (shown by `--profile`; not
+    part of the JSON report: it changes from run to run)."""
+
+    # Seconds after the analysis stage began that the analyzer started.
+    start: float
+    wall: float
+    # Subprocess tools: user+sys CPU of their processes. In-process: the thread's CPU time.
+    cpu: float
+    # Subprocess tools: the largest RSS of any of their processes. In-process: the whole
+    # reviewbot process's peak RSS when the analyzer finished. None where unmeasurable.
+    peak_rss: int | None
+    # Seconds spent waiting for a thread (in-process) or a subprocess slot (tools).
+    waited: float
+    subprocess: bool = False
+    processes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class AnalyzerRun:
     """How one analyzer's run went. A failed or timed-out run feeds no criterion."""
 
@@ -94,6 +113,10 @@ class AnalyzerRun:
     criteria: tuple[str, ...]
     detail: str = ""
     output: AnalyzerOutput = field(default_factory=AnalyzerOutput)
+    usage: Usage | None = None
+    # The output came from the result cache (reviewbot.cache): nothing ran. Not in the JSON
+    # report, whose runs must not differ between a cold and a warm scan of one commit.
+    cached: bool = False
 
 
 @dataclass(frozen=True, slots=True)

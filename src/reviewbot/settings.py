@@ -22,6 +22,9 @@ class SettingsError(Exception):
 class Settings:
     # Analysis
     analyzer_timeout: float = 180.0
+    # Seconds all analyzers together may take (wall): each analyzer's own timeout is capped
+    # by what is left of it, and those cut short are named in the report. None: no budget.
+    scan_budget: float | None = 300.0
     jobs: int = max(1, os.cpu_count() or 1)
     max_file_bytes: int = 1_000_000
     exclude: tuple[str, ...] = ()
@@ -51,6 +54,12 @@ class Settings:
     llm_budget_chars: int = 6000
     # Where replies are cached; None: no cache.
     llm_cache_dir: str | None = None
+    # Result cache (reviewbot.cache): analyzer outputs and per-file tool results, keyed by
+    # content, tool and rules versions and these settings. `cache_dir` None: the platform's
+    # user cache folder (REVIEWBOT_CACHE_DIR, XDG_CACHE_HOME honoured).
+    cache: bool = True
+    cache_dir: str | None = None
+    cache_max_mb: int = 512
 
     def timeout_for(self, analyzer: str) -> float:
         return self.analyzer_timeouts.get(analyzer, self.analyzer_timeout)
@@ -96,6 +105,18 @@ def llm_cache_dir(env: Mapping[str, str]) -> str:
     return str(base / "llm")
 
 
+def _cache_from_env(env: Mapping[str, str], values: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if "cache_dir" not in values and env.get("REVIEWBOT_CACHE_DIR"):
+        found["cache_dir"] = env["REVIEWBOT_CACHE_DIR"]
+    if env.get("REVIEWBOT_CACHE_MAX_MB"):
+        try:
+            found["cache_max_mb"] = int(env["REVIEWBOT_CACHE_MAX_MB"])
+        except ValueError:
+            raise SettingsError("REVIEWBOT_CACHE_MAX_MB must be a whole number") from None
+    return found
+
+
 def _llm_from_env(env: Mapping[str, str], values: Mapping[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if env.get("OPENAI_API_KEY"):
@@ -132,6 +153,7 @@ def load_settings(
         values["github_token"] = env["GITHUB_TOKEN"]
     if env.get("REVIEWBOT_GITHUB_URL"):
         values["github_url"] = env["REVIEWBOT_GITHUB_URL"]
+    values.update(_cache_from_env(env, values))
     values.update(_llm_from_env(env, values))
     values.update({key: value for key, value in overrides.items() if value is not None})
     try:

@@ -21,14 +21,17 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Final, cast
+from subprocess import Popen
+from typing import IO, Final, cast
 
 from reviewbot.analyzers.base import AnalyzerError, ScanContext, ToolMissingError, ToolTimeoutError
+from reviewbot.analyzers.metering import current_meter
 from reviewbot.source.inventory_model import Inventory, ModuleRole
 
 # Total characters of file arguments per run: far below Linux's per-argument and total limits
@@ -116,6 +119,95 @@ def _stop_group(process: subprocess.Popen[str]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+
+@dataclass(frozen=True, slots=True)
+class ProcessUsage:
+    """What a finished tool process (with the children it waited for) cost."""
+
+    cpu: float  # user + system seconds
+    peak_rss: int  # bytes
+
+
+def _start(command: list[str], workdir: Path, env: dict[str, str], tool: str) -> Popen[str]:
+    try:
+        return subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+        )
+    except FileNotFoundError as exc:
+        raise ToolMissingError(f"{tool} could not be started: {exc.strerror}") from exc
+    except OSError as exc:
+        raise AnalyzerError(f"{tool} could not be started: {exc.strerror}") from exc
+
+
+def _finish(process: Popen[str], timeout: float) -> tuple[str, str, ProcessUsage | None]:
+    """The process's output once it exits, and what it cost where the OS says (wait4).
+
+    Past `timeout` seconds its whole process group is stopped and TimeoutExpired raised.
+    """
+    if not hasattr(os, "wait4"):  # Windows: no rusage of a child
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop_group(process)
+            process.communicate()
+            raise
+        return stdout, stderr, None
+    # Read both pipes on threads (as communicate does), then reap the process with wait4,
+    # which also returns its rusage: CPU and peak RSS at no cost while it runs.
+    texts: dict[str, str] = {}
+    readers = [
+        threading.Thread(target=_read_into, args=(stream, texts, key), daemon=True)
+        for key, stream in (("out", process.stdout), ("err", process.stderr))
+    ]
+    for reader in readers:
+        reader.start()
+    end = time.monotonic() + timeout
+    for reader in readers:
+        reader.join(max(0.0, end - time.monotonic()))
+    status: int | None = None
+    if not any(reader.is_alive() for reader in readers):
+        status, usage = _reap(process.pid, end)
+    if status is None:
+        _stop_group(process)
+        for reader in readers:
+            reader.join()
+        process.wait()
+        raise subprocess.TimeoutExpired(process.args, timeout)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return texts.get("out", ""), texts.get("err", ""), usage
+
+
+def _read_into(stream: IO[str] | None, into: dict[str, str], key: str) -> None:
+    if stream is not None:
+        with stream:
+            into[key] = stream.read()
+
+
+def _reap(pid: int, end: float) -> tuple[int | None, ProcessUsage | None]:
+    """Wait (until the monotonic instant `end`) for a process whose pipes are closed."""
+    pause = 0.001
+    while True:
+        done, status, rusage = os.wait4(pid, os.WNOHANG)
+        if done:
+            # ru_maxrss is in kilobytes on Linux, bytes on macOS.
+            scale = 1 if sys.platform == "darwin" else 1024
+            usage = ProcessUsage(rusage.ru_utime + rusage.ru_stime, rusage.ru_maxrss * scale)
+            return status, usage
+        if time.monotonic() >= end:
+            return None, None
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 def run_tool(
     ctx: ScanContext,
     tool: str,
@@ -132,37 +224,23 @@ def run_tool(
     without it the run gets `ctx.timeout` seconds.
     """
     command = [*tool_command(tool), *args]
-    timeout = ctx.timeout if deadline is None else deadline - time.monotonic()
-    if timeout <= 0:
+    end = time.monotonic() + ctx.timeout if deadline is None else deadline
+    if end - time.monotonic() <= 0:
         raise ToolTimeoutError(f"{tool} ran out of time after {ctx.timeout:g}s")
     ctx.workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        process = subprocess.Popen(
-            command,
-            cwd=ctx.workdir,
-            env=tool_environment(ctx.workdir, env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            start_new_session=True,
-        )
-    except FileNotFoundError as exc:
-        raise ToolMissingError(f"{tool} could not be started: {exc.strerror}") from exc
-    except OSError as exc:
-        raise AnalyzerError(f"{tool} could not be started: {exc.strerror}") from exc
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _stop_group(process)
-        process.communicate()
-        limit = f"{ctx.timeout:g}s"
-        raise ToolTimeoutError(f"{tool} ran past its {limit} limit and was stopped") from None
-    except BaseException:  # interrupted: leave nothing running behind
-        _stop_group(process)
-        raise
+    meter = current_meter()
+    with meter.slot(end, tool) if meter is not None else contextlib.nullcontext():
+        process = _start(command, ctx.workdir, tool_environment(ctx.workdir, env), tool)
+        try:
+            stdout, stderr, usage = _finish(process, end - time.monotonic())
+        except subprocess.TimeoutExpired:
+            limit = f"{ctx.timeout:g}s"
+            raise ToolTimeoutError(f"{tool} ran past its {limit} limit and was stopped") from None
+        except BaseException:  # interrupted: leave nothing running behind
+            _stop_group(process)
+            raise
+    if meter is not None and usage is not None:
+        meter.record(usage.cpu, usage.peak_rss)
     if process.returncode not in ok_codes:
         detail = excerpt(stderr) or excerpt(stdout) or "no output"
         raise AnalyzerError(f"{tool} failed (exit code {process.returncode}): {detail}")

@@ -27,8 +27,8 @@ from reviewbot.analyzers import (
 )
 from reviewbot.analyzers.base import Analyzer
 
-# Slowest first: the wrapped tools run as subprocesses and take the longest, so they start
-# while the in-process analyzers share the remaining worker.
+# The order of the report. The scheduler runs the tool analyzers (`runs_subprocess`) on
+# threads of their own and the in-process ones in COST_ORDER.
 ANALYZERS: tuple[Analyzer, ...] = (
     mypy.ANALYZER,
     bandit.ANALYZER,
@@ -50,4 +50,26 @@ ANALYZERS: tuple[Analyzer, ...] = (
     history.ANALYZER,
     secrets.ANALYZER,
     settings_check.ANALYZER,
+)
+
+# In-process analyzers, slowest first (measured with `reviewbot scan --profile` on this
+# repository and on bench/make_repo.py's repos): started first, the longest ones don't end
+# up alone at the end of a scan while a core idles.
+COST_ORDER: tuple[str, ...] = (
+    "databases",
+    "typing",
+    "tests",
+    "n_plus_one",
+    "secrets",
+    "auth",
+    "observability",
+    "advanced",
+    "config",
+    "docs",
+    "async",
+    "history",
+    "ci",
+    "api",
+    "hygiene",
+    "docker",
 )

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -88,17 +89,30 @@ class Outcome:
 
 
 class DeliveryRecorder:
-    """Stores a delivery with what it asked for, in one transaction."""
+    """Stores a delivery with what it asked for, in one transaction. `count(event, outcome)`
+    is told every delivery's outcome (the metrics' delivery counter), rejections included."""
 
     def __init__(self, sessions: sessionmaker[Session], queue: JobQueue, rules_version: str,
-                 max_attempts: int) -> None:
+                 max_attempts: int, count: Callable[[str, str], None] | None = None) -> None:
         self._sessions = sessions
         self._queue = queue
         self._rules_version = rules_version
         self._max_attempts = max_attempts
+        self._count = count
+
+    def rejected(self, event: str) -> None:
+        """Count a rejected delivery (`event` is "" when it is not authenticated)."""
+        if self._count is not None:
+            self._count(event, "rejected")
 
     def record(self, delivery_id: str, event: str, payload: dict[str, Any]) -> Outcome:
         """Record the delivery and act on it: enqueue reviews, register repositories."""
+        outcome = self._record(delivery_id, event, payload)
+        if self._count is not None:
+            self._count(event, str(outcome.body["status"]))
+        return outcome
+
+    def _record(self, delivery_id: str, event: str, payload: dict[str, Any]) -> Outcome:
         decision = decide(event, payload)
         try:
             with self._sessions() as session:
@@ -170,20 +184,26 @@ def webhook_router(secret: str, body_limit: int, recorder: DeliveryRecorder) -> 
         event = request.headers.get("x-github-event", "")
         context = {"delivery_id": delivery_id or None, "event": event or None}
         signature = request.headers.get("x-hub-signature-256")
+        # Until the signature is checked the event header is anyone's text: counted as "".
         if not signature:
             log.warning("delivery without a signature", extra=context)
+            recorder.rejected("")
             return _answer(401, "missing X-Hub-Signature-256", context)
         try:
             body = await read_body(request, body_limit)
         except BodyTooLargeError:
+            recorder.rejected("")
             return _answer(413, f"the body is over {body_limit:,} bytes", context)
         if not verify_signature(secret, body, signature):
+            recorder.rejected("")
             return _answer(401, "bad signature", context)
         if not delivery_id or not event:
+            recorder.rejected(event)
             return _answer(400, "missing X-GitHub-Delivery or X-GitHub-Event", context)
         try:
             payload = parse_payload(body, request.headers.get("content-type", ""))
         except (UnicodeDecodeError, ValueError) as exc:
+            recorder.rejected(event)
             return _answer(400, f"malformed payload: {exc}", context)
         outcome = await run_in_threadpool(recorder.record, delivery_id, event, payload)
         log.info("delivery %s", outcome.body["status"], extra={

@@ -18,8 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from reviewbot import __version__
 from reviewbot.rulebook import default_rulebook
+from reviewbot.service.badges import badge_router
 from reviewbot.service.config import ServiceConfig
+from reviewbot.service.dashboard import dashboard_router
+from reviewbot.service.dashboard_auth import DashboardAuth
 from reviewbot.service.logs import get_logger
+from reviewbot.service.metrics import ServiceMetrics, metrics_router
 from reviewbot.service.migrations import upgrade
 from reviewbot.service.queue import JobQueue
 from reviewbot.service.store import make_engine, session_factory
@@ -44,9 +48,11 @@ def create_app(config: ServiceConfig, access: GitHubAccess | None = None) -> Fas
     sessions = session_factory(engine)
     queue = JobQueue(sessions, backoff_base=config.retry_backoff)
     rules_version = default_rulebook().version
+    metrics = ServiceMetrics(sessions)
     # The operator's settings, read at start: a bad config file stops the service here.
     settings = load_settings(config.settings_file, environ={})
-    recorder = DeliveryRecorder(sessions, queue, rules_version, config.max_attempts)
+    recorder = DeliveryRecorder(sessions, queue, rules_version, config.max_attempts,
+                                count=metrics.count_delivery)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,7 +77,12 @@ def create_app(config: ServiceConfig, access: GitHubAccess | None = None) -> Fas
     app.state.config = config
     app.state.sessions = sessions
     app.state.queue = queue
+    app.state.metrics = metrics
     app.include_router(webhook_router(config.webhook_secret, config.body_limit, recorder))
+    app.include_router(metrics_router(metrics))
+    app.include_router(badge_router(sessions))
+    app.include_router(dashboard_router(DashboardAuth(config.dashboard_token), sessions,
+                                        default_rulebook()))
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

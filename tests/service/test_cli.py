@@ -28,7 +28,7 @@ def test_db_upgrade_creates_the_schema_in_the_data_dir(tmp_path: Path) -> None:
                                                "type = 'table'")}
         version = db.execute("SELECT version_num FROM alembic_version").fetchall()
     assert tables == {"alembic_version", "deliveries", "jobs", "repos", "reviews"}
-    assert version == [("0001",)]
+    assert version == [("0002",)]
     # Again: nothing to do.
     assert CliRunner().invoke(app, ["db", "upgrade"], env=env).exit_code == 0
 

@@ -1,21 +1,27 @@
 """The service's configuration, read from the environment (`REVIEWBOT_*`).
 
 Secrets (the webhook secret, the dashboard token, the App's private key) are kept out of
-`repr`, so logging the config never prints them.
+`repr`, so logging the config never prints them; the broker URL appears there with its
+password masked (`masked_url`).
+
+`REVIEWBOT_BROKER_URL` (a `redis://` or `rediss://` URL) switches to scale-out mode: jobs
+are dispatched to Celery workers (`reviewbot worker`) instead of the embedded threads.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_BODY_LIMIT = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 DEFAULT_WORKERS = 1
+BROKER_SCHEMES = ("redis", "rediss")
 
 
 class ConfigError(Exception):
@@ -41,6 +47,17 @@ class ServiceConfig:
     max_attempts: int = 5
     lease_seconds: float = 600.0
     retry_backoff: float = 30.0  # seconds before the first retry; doubles every attempt
+    broker_url: str | None = field(default=None, repr=False)  # None: the embedded queue
+    sweep_seconds: float = 15.0  # how often `serve` re-sends runnable jobs to the broker
+
+    def __repr__(self) -> str:
+        # The dataclass repr, less the secrets (fields with repr=False), with the passwords
+        # of the database and broker URLs masked.
+        shown = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                 if f.repr and f.name != "database_url"]
+        shown.insert(0, f"database_url={masked_url(self.database_url)!r}")
+        shown.append(f"broker_url={masked_url(self.broker_url)!r}")
+        return f"ServiceConfig({', '.join(shown)})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:
@@ -75,7 +92,34 @@ class ServiceConfig:
             max_attempts=_positive_int("MAX_ATTEMPTS", get("MAX_ATTEMPTS"), 5, minimum=1),
             lease_seconds=_seconds("LEASE_SECONDS", get("LEASE_SECONDS"), 600.0),
             retry_backoff=_seconds("RETRY_BACKOFF", get("RETRY_BACKOFF"), 30.0),
+            broker_url=_broker_url(get("BROKER_URL")),
+            sweep_seconds=_seconds("SWEEP_SECONDS", get("SWEEP_SECONDS"), 15.0),
         )
+
+
+def masked_url(url: str | None) -> str | None:
+    """`url` with its password replaced by `***`, for logs and `repr`."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
+    netloc = f"{parts.username or ''}:***@{host}"
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _broker_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if urlsplit(value).scheme not in BROKER_SCHEMES:
+        raise ConfigError("REVIEWBOT_BROKER_URL must be a redis:// or rediss:// URL: "
+                          f"{masked_url(value)!r}")
+    return value
 
 
 def database_location(environ: Mapping[str, str] | None = None) -> tuple[str, Path]:

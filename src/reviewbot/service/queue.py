@@ -3,7 +3,16 @@
 A worker leases a job for `lease_seconds`; while it works it extends the lease (`heartbeat`).
 A worker that dies stops extending it, and once the lease has expired another worker leases
 the job again. Leasing is one conditional UPDATE per candidate (compare-and-set on the id and
-the state the worker saw), so two workers never both get a job, on SQLite or PostgreSQL.
+the state the worker saw), so two workers never both get a job, on SQLite or PostgreSQL
+(under PostgreSQL's READ COMMITTED the second UPDATE waits for the first and then re-checks
+its WHERE on the new row: it matches nothing).
+
+In scale-out mode a Celery message carries only a job id; the worker leases that job with
+`lease_job` (the same compare-and-set), so a duplicate or late message does nothing. The
+database stays the source of truth: `due_for_dispatch` lists the runnable jobs whose message
+may be missing, and the sweeper sends them again. `dispatch_on_commit(send)` makes every
+transaction that enqueued jobs call `send(job_ids)` once it has committed (never before: a
+message never names a job the database does not have), whoever enqueued them.
 
 A failed job waits `backoff(attempts)` before its next attempt; after `max_attempts` it is
 dead: kept, with its last error, for an operator to see.
@@ -12,11 +21,21 @@ dead: kept, with its last error, for an operator to see.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, and_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Result,
+    and_,
+    case,
+    event,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from reviewbot.service.store import Job, JobState
@@ -24,6 +43,7 @@ from reviewbot.service.store import Job, JobState
 BACKOFF_BASE = 30.0
 BACKOFF_CAP = 3600.0
 CANDIDATES = 8  # jobs tried per lease call before giving up to the other workers
+_ENQUEUED = "reviewbot.enqueued"  # the session.info key of the job ids a transaction added
 
 
 def backoff(attempts: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
@@ -64,39 +84,83 @@ class JobQueue:
                   created_at=self._clock())
         session.add(job)
         session.flush()
+        session.info.setdefault(_ENQUEUED, []).append(job.id)
         return job
+
+    def dispatch_on_commit(self, send: Callable[[list[int]], object]) -> None:
+        """After each commit of a session of this queue's factory that enqueued jobs, call
+        `send` with their ids (scale-out mode: the Celery messages). `send` must not raise."""
+
+        def committed(session: Session) -> None:
+            ids = session.info.pop(_ENQUEUED, None)
+            if ids:
+                send(list(ids))
+
+        def rolled_back(session: Session) -> None:
+            session.info.pop(_ENQUEUED, None)
+
+        event.listen(self._sessions, "after_commit", committed)
+        event.listen(self._sessions, "after_rollback", rolled_back)
+
+    def _runnable(self, now: float) -> ColumnElement[bool]:
+        # Queued or failed and due, or leased by a worker whose lease has expired.
+        return or_(
+            and_(Job.state.in_((JobState.QUEUED, JobState.FAILED)), Job.next_run_at <= now),
+            and_(Job.state == JobState.LEASED, Job.lease_expires_at < now),
+        )
 
     def lease(self, worker_id: str, lease_seconds: float) -> LeasedJob | None:
         """Lease the oldest runnable job for `worker_id`, or None when there is none."""
         now = self._clock()
-        runnable = or_(
-            and_(Job.state.in_((JobState.QUEUED, JobState.FAILED)), Job.next_run_at <= now),
-            and_(Job.state == JobState.LEASED, Job.lease_expires_at < now),
-        )
         with self._sessions() as session:
             candidates = session.execute(
                 select(Job.id, Job.state, Job.attempts, Job.max_attempts)
-                .where(runnable).order_by(Job.next_run_at, Job.id).limit(CANDIDATES)
+                .where(self._runnable(now)).order_by(Job.next_run_at, Job.id)
+                .limit(CANDIDATES)
             ).all()
             for job_id, state, attempts, max_attempts in candidates:
-                if attempts >= max_attempts:
-                    # Its last attempt's worker died holding the lease: a dead letter.
-                    self._bury(session, job_id, state, attempts, "the lease expired on the "
-                               "last attempt (the worker died or hung)")
-                    continue
-                claimed = _rowcount(session.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.state == state, Job.attempts == attempts,
-                           runnable)
-                    .values(state=JobState.LEASED, lease_owner=worker_id,
-                            lease_expires_at=now + lease_seconds, attempts=attempts + 1)
-                ))
-                session.commit()
-                if claimed == 1:
-                    job = session.get_one(Job, job_id, populate_existing=True)
-                    return LeasedJob(job.id, job.kind, dict(job.payload), job.attempts,
-                                     job.delivery_id)
+                leased = self._claim(session, now, worker_id, lease_seconds,
+                                     (job_id, state, attempts, max_attempts))
+                if leased is not None:
+                    return leased
         return None
+
+    def lease_job(self, job_id: int, worker_id: str, lease_seconds: float) -> LeasedJob | None:
+        """Lease the job `job_id` if it is runnable now (the same rules as `lease`), else
+        None: it is done, dead, held by a live lease, or waiting for its retry. The Celery
+        task calls this with the id its message carries, so a duplicate message is a no-op."""
+        now = self._clock()
+        with self._sessions() as session:
+            row = session.execute(
+                select(Job.id, Job.state, Job.attempts, Job.max_attempts)
+                .where(Job.id == job_id, self._runnable(now))
+            ).first()
+            if row is None:
+                return None
+            return self._claim(session, now, worker_id, lease_seconds, tuple(row))
+
+    def _claim(self, session: Session, now: float, worker_id: str, lease_seconds: float,
+               seen: tuple[Any, ...]) -> LeasedJob | None:
+        """Compare-and-set: lease the job if it is still as `seen` (id, state, attempts,
+        max_attempts) and runnable; None when another worker got there first."""
+        job_id, state, attempts, max_attempts = seen
+        if attempts >= max_attempts:
+            # Its last attempt's worker died holding the lease: a dead letter.
+            self._bury(session, job_id, state, attempts, "the lease expired on the "
+                       "last attempt (the worker died or hung)")
+            return None
+        claimed = _rowcount(session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == state, Job.attempts == attempts,
+                   self._runnable(now))
+            .values(state=JobState.LEASED, lease_owner=worker_id,
+                    lease_expires_at=now + lease_seconds, attempts=attempts + 1)
+        ))
+        session.commit()
+        if claimed != 1:
+            return None
+        job = session.get_one(Job, job_id, populate_existing=True)
+        return LeasedJob(job.id, job.kind, dict(job.payload), job.attempts, job.delivery_id)
 
     def _bury(self, session: Session, job_id: int, state: str, attempts: int,
               error: str) -> None:
@@ -143,6 +207,29 @@ class JobQueue:
             ))
             session.commit()
         return bool(changed == 1)
+
+    def due_for_dispatch(self, redispatch_after: float, limit: int = 500) -> list[int]:
+        """Ids of runnable jobs whose message may be missing: never sent, not sent since
+        they became runnable again (a retry came due, a lease expired), or sent more than
+        `redispatch_after` seconds ago (the message may have been lost with the broker)."""
+        now = self._clock()
+        due_since = case((Job.state == JobState.LEASED, Job.lease_expires_at),
+                         else_=Job.next_run_at)
+        stale = or_(Job.dispatched_at.is_(None), Job.dispatched_at < due_since,
+                    Job.dispatched_at < now - redispatch_after)
+        with self._sessions() as session:
+            return list(session.scalars(
+                select(Job.id).where(self._runnable(now), stale)
+                .order_by(Job.next_run_at, Job.id).limit(limit)))
+
+    def mark_dispatched(self, job_ids: Sequence[int]) -> None:
+        """Record that the ids were just sent to the broker."""
+        if not job_ids:
+            return
+        with self._sessions() as session:
+            session.execute(update(Job).where(Job.id.in_(list(job_ids)))
+                            .values(dispatched_at=self._clock()))
+            session.commit()
 
     def get(self, job_id: int) -> Job | None:
         """The job's row as it is now (detached)."""

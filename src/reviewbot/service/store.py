@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Engine,
     Float,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -72,6 +74,9 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
     finished_at: Mapped[float | None] = mapped_column(Float)
+    # When its id was last sent to the broker (scale-out mode); the sweeper re-sends ids of
+    # runnable jobs not sent since they became runnable.
+    dispatched_at: Mapped[float | None] = mapped_column(Float)
 
 
 class Repository(Base):
@@ -105,8 +110,11 @@ class Review(Base):
     finding_counts: Mapped[dict[str, Any]] = mapped_column(JSON)  # severity -> count
     duration: Mapped[float] = mapped_column(Float)
     report_json: Mapped[str] = mapped_column(Text)
-    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))  # the job publishing it
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
+    # Set once the review, comment and check run are on GitHub; until then a job publishes
+    # the stored report (a failed publication is retried without scanning again).
+    published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 def make_engine(url: str) -> Engine:

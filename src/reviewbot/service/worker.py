@@ -1,11 +1,23 @@
-"""Embedded workers: threads that lease review jobs, clone, scan, publish and store.
+"""The review job, and the embedded workers: threads that lease jobs and run them.
 
 Each job: lease it, clone the commit through `GitHubAccess.clone_source` (an
 installation token over HTTPS in production), scan it with the operator's settings (never
-the learner's configuration), store the review (unique per repository, commit and rules version: the
-same commit is never reviewed twice), then publish the review, sticky comment and check
-run with the Action's own publishing code. While it scans, a heartbeat extends the lease;
-a worker that dies stops extending it and another worker runs the job again.
+the learner's configuration), store the review (unique per repository, commit and rules
+version: the same commit is never reviewed twice), then publish the review, sticky comment
+and check run with the Action's own publishing code, and mark the review published. While
+it works, a heartbeat extends the lease; a worker that dies stops extending it and another
+worker runs the job again.
+
+A publication that fails (for another reason than a 403, which no retry mends) fails the
+job, which is retried with backoff: the retry finds the commit reviewed but not published
+and publishes the stored report (checking the commit out again for the code the review
+quotes) instead of scanning it again. Only the job that stored the review publishes it while
+that job is alive; once it is done or dead, the next job for the commit takes the review
+over (compare-and-set on `reviews.job_id`).
+
+`execute(context, job, worker_id)` runs one leased job to its end state (done, a retry, the
+dead letter, or abandoned when the lease was lost). The embedded `WorkerPool` threads and
+the Celery task of scale-out mode (`reviewbot.service.celery_app`) both call it.
 """
 
 from __future__ import annotations
@@ -18,10 +30,10 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from github import Auth, Github
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,8 +48,9 @@ from reviewbot.reporters import json_report
 from reviewbot.service.events import ReviewRequest
 from reviewbot.service.logs import get_logger
 from reviewbot.service.queue import JobQueue, LeasedJob
-from reviewbot.service.store import Review
+from reviewbot.service.store import Job, JobState, Review
 from reviewbot.settings import Settings
+from reviewbot.source.checkout import checkout, resolve_source
 
 log = get_logger("worker")
 POLL_SECONDS = 1.0
@@ -61,6 +74,11 @@ class GitHubAccess(Protocol):
 
 class JobAbandonedError(Exception):
     """The worker lost the job's lease: another worker runs it now."""
+
+
+class PublishError(Exception):
+    """Writing the review, comment or check run to GitHub failed (not for want of
+    permission): the job is retried and publishes the stored review."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +148,45 @@ def _resolve_pull(context: WorkerContext, token: str, request: ReviewRequest) ->
                    ref=f"refs/heads/{pull.head.ref}", head_repo=head_repo)
 
 
-def _already_reviewed(context: WorkerContext, request: ReviewRequest) -> bool:
+@dataclass(frozen=True, slots=True)
+class StoredReview:
+    """What a job needs to know of a commit's stored review."""
+
+    id: int
+    job_id: int | None
+    published: bool
+    report_json: str
+
+
+def _stored_review(context: WorkerContext, request: ReviewRequest) -> StoredReview | None:
     with context.sessions() as session:
-        return session.execute(select(Review.id).where(
+        row = session.execute(select(Review.id, Review.job_id, Review.published,
+                                     Review.report_json).where(
             Review.repo == request.repo, Review.sha == request.sha,
-            Review.rules_version == context.rules_version)).first() is not None
+            Review.rules_version == context.rules_version)).first()
+    return None if row is None else StoredReview(*row)
+
+
+def _take_over(context: WorkerContext, stored: StoredReview, job_id: int) -> bool:
+    """Whether job `job_id` publishes the unpublished review: it stored it, or the job that
+    did is over (done or dead) and this job won the compare-and-set on `reviews.job_id`."""
+    if stored.job_id == job_id:
+        return True
+    with context.sessions() as session:
+        owner = session.get(Job, stored.job_id) if stored.job_id is not None else None
+        if owner is not None and owner.state not in (JobState.DONE, JobState.DEAD):
+            return False  # that job is alive (running or waiting for a retry): it publishes
+        changed = session.execute(
+            update(Review).where(Review.id == stored.id, Review.job_id == stored.job_id,
+                                 Review.published.is_(False)).values(job_id=job_id))
+        session.commit()
+    return cast(CursorResult[Any], changed).rowcount == 1
+
+
+def _mark_published(context: WorkerContext, review_id: int) -> None:
+    with context.sessions() as session:
+        session.execute(update(Review).where(Review.id == review_id).values(published=True))
+        session.commit()
 
 
 @contextmanager
@@ -150,31 +202,60 @@ def _scanned(context: WorkerContext, request: ReviewRequest, heartbeat: Heartbea
         yield Scanned(report, root, "", fingerprints, None, "")
 
 
+@contextmanager
+def _restored(context: WorkerContext, request: ReviewRequest, report_json: str
+              ) -> Iterator[Scanned]:
+    """The stored review with the commit checked out again (the publication quotes its
+    code and fingerprints its findings by their lines), without scanning it."""
+    url, settings = context.access.clone_source(request.installation_id, request.repo,
+                                                context.settings)
+    with checkout(resolve_source(f"{url}#{request.sha}", settings), settings) as checked:
+        report = json_report.loads(report_json)
+        fingerprints = fingerprint_findings(report.findings, SourceLines(checked.root))
+        yield Scanned(report, checked.root, "", fingerprints, None, "")
+
+
 def run_job(context: WorkerContext, job: LeasedJob, worker_id: str) -> str:
     """Run one review job; what happened, in a few words. Raises on a failure to retry."""
     request = ReviewRequest.from_payload(job.payload)
     token = context.access.token(request.installation_id, request.repo)
     if request.sha is None:
         request = _resolve_pull(context, token, request)
-    if _already_reviewed(context, request):
-        return "already reviewed"
+    stored = _stored_review(context, request)
+    if stored is not None:
+        if stored.published:
+            return "already reviewed"
+        if not _take_over(context, stored, job.id):
+            return f"already reviewed; job {stored.job_id} publishes it"
+        with Heartbeat(context, job.id, worker_id) as heartbeat, \
+                _restored(context, request, stored.report_json) as scanned:
+            heartbeat.check()
+            _publish(context, token, request, scanned, job)
+        _mark_published(context, stored.id)
+        return "published the stored review"
     started = time.monotonic()
     with Heartbeat(context, job.id, worker_id) as heartbeat, \
             _scanned(context, request, heartbeat) as scanned:
         heartbeat.check()
         try:
             with context.sessions() as session:
-                session.add(review_row(request, scanned.report, context.rules_version,
-                                       time.monotonic() - started, job.id))
+                row = review_row(request, scanned.report, context.rules_version,
+                                 time.monotonic() - started, job.id)
+                session.add(row)
                 session.commit()
         except IntegrityError:
-            return "already reviewed"  # by another job for the same commit, meanwhile
+            # Another job stored this commit's review meanwhile: that job publishes it.
+            return "already reviewed"
+        heartbeat.check()
         _publish(context, token, request, scanned, job)
+    _mark_published(context, row.id)
     return "reviewed"
 
 
 def _publish(context: WorkerContext, token: str, request: ReviewRequest, scanned: Scanned,
              job: LeasedJob) -> None:
+    """Post the review, comment and check run; PublishError when a write failed for
+    another reason than a 403 (a retry may mend that; it cannot mend a permission)."""
     lines = io.StringIO()
     action_log = ActionLog(lines)
     publisher = GitHubPublisher(token, context.api_url, request.repo, action_log)
@@ -187,9 +268,33 @@ def _publish(context: WorkerContext, token: str, request: ReviewRequest, scanned
                       inputs, action_log, head_sha=request.sha or "", pull_request=pull)
     for line in lines.getvalue().splitlines():
         log.info(line, extra={"job_id": job.id, "repo": request.repo})
-    if publisher.denied or publisher.failed:
-        log.warning("could not publish: %s", ", ".join(publisher.denied + publisher.failed),
+    if publisher.denied:
+        log.warning("not allowed to publish: %s", ", ".join(publisher.denied),
                     extra={"job_id": job.id, "repo": request.repo})
+    if publisher.failed:
+        raise PublishError(f"could not publish {', '.join(publisher.failed)}")
+
+
+def execute(context: WorkerContext, job: LeasedJob, worker_id: str) -> None:
+    """Run the leased `job` and record its end: done, failed (retried with backoff, or the
+    dead letter after its last attempt), or nothing when the lease was lost meanwhile."""
+    extra: dict[str, Any] = {"job_id": job.id, "delivery_id": job.delivery_id,
+                             "worker": worker_id, "repo": job.payload.get("repo"),
+                             "sha": job.payload.get("sha")}
+    log.info("job leased (attempt %d)", job.attempts, extra=extra)
+    started = time.monotonic()
+    try:
+        outcome = run_job(context, job, worker_id)
+    except JobAbandonedError:
+        log.warning("lease lost; another worker runs the job", extra=extra)
+        return
+    except Exception as exc:  # any failure is retried, then dead-lettered
+        state = context.queue.fail(job.id, worker_id, f"{type(exc).__name__}: {exc}")
+        log.exception("job failed; now %s", state, extra=extra)
+        return
+    context.queue.complete(job.id, worker_id)
+    log.info("job done: %s", outcome,
+             extra={**extra, "duration": round(time.monotonic() - started, 3)})
 
 
 class WorkerPool:
@@ -222,23 +327,4 @@ class WorkerPool:
             if job is None:
                 self._stop.wait(POLL_SECONDS)
                 continue
-            self._run(job, worker_id)
-
-    def _run(self, job: LeasedJob, worker_id: str) -> None:
-        extra: dict[str, Any] = {"job_id": job.id, "delivery_id": job.delivery_id,
-                                 "worker": worker_id, "repo": job.payload.get("repo"),
-                                 "sha": job.payload.get("sha")}
-        log.info("job leased (attempt %d)", job.attempts, extra=extra)
-        started = time.monotonic()
-        try:
-            outcome = run_job(self._context, job, worker_id)
-        except JobAbandonedError:
-            log.warning("lease lost; another worker runs the job", extra=extra)
-            return
-        except Exception as exc:  # any failure is retried, then dead-lettered
-            state = self._context.queue.fail(job.id, worker_id, f"{type(exc).__name__}: {exc}")
-            log.exception("job failed; now %s", state, extra=extra)
-            return
-        self._context.queue.complete(job.id, worker_id)
-        log.info("job done: %s", outcome,
-                 extra={**extra, "duration": round(time.monotonic() - started, 3)})
+            execute(self._context, job, worker_id)

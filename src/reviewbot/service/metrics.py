@@ -82,8 +82,8 @@ class DatabaseCollector(Collector):
     @staticmethod
     def _job_metrics(session: Session) -> Iterator[Metric]:
         counts = dict.fromkeys(JOB_STATES, 0)
-        counts.update({state: count for state, count in session.execute(
-            select(Job.state, func.count()).group_by(Job.state)).tuples()})
+        counts.update({str(state): int(count) for state, count in session.execute(
+            select(Job.state, func.count()).group_by(Job.state)).all()})
         jobs = GaugeMetricFamily("reviewbot_jobs", "Jobs by state", labels=["state"])
         for state, count in counts.items():
             jobs.add_metric([state], count)

@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from reviewbot import __version__
+from reviewbot.cache.cli import register_cache_commands
 from reviewbot.commentary import attach_commentary
 from reviewbot.github.cli_action import action_command
 from reviewbot.live import LiveProgress
@@ -117,6 +118,12 @@ def scan_command(
     llm_max_tokens: Annotated[
         int | None, typer.Option(min=1, help="Most tokens the commentary may use.")
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache", help="Neither read nor write the result cache: analyse everything."
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
 ) -> None:
@@ -133,6 +140,7 @@ def scan_command(
             llm_model=model,
             llm_base_url=llm_base_url,
             llm_max_tokens=llm_max_tokens,
+            cache=False if no_cache else None,
         )
         live = not quiet and err.is_terminal
         with _progress(live) as progress, review(source, settings, progress=progress) as (
@@ -254,6 +262,7 @@ def badge_command(
 
 app.command("action")(action_command)
 register_service_commands(app)
+register_cache_commands(app)
 
 
 def main() -> None:

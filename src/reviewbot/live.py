@@ -54,6 +54,8 @@ class LiveProgress:
             else:
                 symbol, style = _DONE_STYLE[run.status]
                 detail = run.status.value if run.status is not AnalyzerStatus.OK else ""
+                if run.cached:
+                    detail = "cached"
                 table.add_row(
                     Text(symbol, style), name, Text(f"{run.seconds:.1f}s {detail}".strip(), style)
                 )

@@ -8,27 +8,16 @@ still comes out (DESIGN.md, decision 4).
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
-import threading
-import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from reviewbot import __version__
-from reviewbot.analyzers.base import (
-    Analyzer,
-    AnalyzerError,
-    ScanContext,
-    ToolMissingError,
-    ToolTimeoutError,
-)
+from reviewbot.analyzers.base import Analyzer
 from reviewbot.analyzers.registry import ANALYZERS
+from reviewbot.cache.memo import AnalyzerMemo
 from reviewbot.model import (
-    AnalyzerOutput,
     AnalyzerRun,
     AnalyzerStatus,
     Finding,
@@ -39,6 +28,7 @@ from reviewbot.model import (
 )
 from reviewbot.rubric.grade import Rubric, grade, next_steps
 from reviewbot.rulebook import Rulebook, default_rulebook
+from reviewbot.scheduler import run_analyzers as schedule
 from reviewbot.settings import Settings
 from reviewbot.source.checkout import CheckedOut, checkout, resolve_source
 from reviewbot.source.git import visible_paths
@@ -47,11 +37,6 @@ from reviewbot.source.inventory_model import Inventory
 from reviewbot.suppressions import acknowledge
 
 log = logging.getLogger(__name__)
-
-# Extra seconds past an in-process analyzer's limit before it is given up on; wrapped tools
-# enforce their own limit on the subprocess and report ToolTimeoutError first.
-_GRACE = 5.0
-
 
 class Progress(Protocol):
     """What a live display is told while a scan runs."""
@@ -76,27 +61,6 @@ class SilentProgress:
         pass
 
 
-def _run_one(analyzer: Analyzer, ctx: ScanContext, started: dict[str, float]) -> AnalyzerRun:
-    started[analyzer.name] = time.monotonic()
-    criteria = tuple(analyzer.criteria)
-    try:
-        output = analyzer.run(ctx)
-    except ToolTimeoutError as exc:
-        status, detail, output = AnalyzerStatus.TIMEOUT, str(exc), AnalyzerOutput()
-    except ToolMissingError as exc:
-        status, detail, output = AnalyzerStatus.SKIPPED, str(exc), AnalyzerOutput()
-    except AnalyzerError as exc:
-        status, detail, output = AnalyzerStatus.FAILED, str(exc), AnalyzerOutput()
-    except Exception as exc:  # an analyzer bug must not take the review down with it
-        log.exception("analyzer %s crashed", analyzer.name)
-        status, detail = AnalyzerStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"
-        output = AnalyzerOutput()
-    else:
-        status, detail = AnalyzerStatus.OK, ""
-    seconds = round(time.monotonic() - started[analyzer.name], 2)
-    return AnalyzerRun(analyzer.name, status, seconds, criteria, detail, output)
-
-
 def run_analyzers(
     analyzers: Sequence[Analyzer],
     inventory: Inventory,
@@ -104,47 +68,8 @@ def run_analyzers(
     settings: Settings,
     progress: Progress,
 ) -> tuple[AnalyzerRun, ...]:
-    """Run every analyzer concurrently, each in its own empty work directory."""
-    runs: dict[str, AnalyzerRun] = {}
-    started: dict[str, float] = {}
-    lock = threading.Lock()
-    with tempfile.TemporaryDirectory(prefix="reviewbot-") as scratch:
-        pool = ThreadPoolExecutor(max_workers=max(1, settings.jobs), thread_name_prefix="analyzer")
-        futures: dict[Future[AnalyzerRun], Analyzer] = {}
-        for analyzer in analyzers:
-            workdir = Path(scratch) / analyzer.name
-            workdir.mkdir()
-            timeout = settings.timeout_for(analyzer.name)
-            ctx = ScanContext(inventory, rulebook, settings, workdir, timeout)
-            progress.analyzer_started(analyzer.name)
-            futures[pool.submit(_run_one, analyzer, ctx, started)] = analyzer
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-            for future in done:
-                run = future.result()
-                with lock:
-                    runs[run.name] = run
-                progress.analyzer_finished(run)
-            now = time.monotonic()
-            for future in list(pending):
-                analyzer = futures[future]
-                began = started.get(analyzer.name)
-                limit = settings.timeout_for(analyzer.name) + _GRACE
-                if began is not None and now - began > limit:
-                    pending.discard(future)
-                    run = AnalyzerRun(
-                        analyzer.name,
-                        AnalyzerStatus.TIMEOUT,
-                        round(now - began, 2),
-                        tuple(analyzer.criteria),
-                        f"stopped waiting after {settings.timeout_for(analyzer.name):.0f} s",
-                    )
-                    runs[run.name] = run
-                    progress.analyzer_finished(run)
-        pool.shutdown(wait=False, cancel_futures=True)
-        shutil.rmtree(scratch, ignore_errors=True)
-    return tuple(runs[a.name] for a in analyzers)
+    """Run every analyzer concurrently, each in its own empty work directory (scheduler.py)."""
+    return schedule(analyzers, inventory, rulebook, settings, progress)
 
 
 def _verdict(inventory: Inventory) -> str:
@@ -255,7 +180,10 @@ def review(
         inventory = inventory_of(checked, settings)
         if inventory.is_python_backend:
             show.stage("analysing")
-            runs = run_analyzers(analyzers, inventory, book, settings, show)
+            memo = AnalyzerMemo.open(inventory, book, settings)
+            runs = memo.finish(
+                run_analyzers(memo.wrap(analyzers), inventory, book, settings, memo.watch(show))
+            )
         else:
             runs = tuple(
                 AnalyzerRun(

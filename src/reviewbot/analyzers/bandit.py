@@ -18,11 +18,13 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from reviewbot.analyzers._tools import PathMap, batches, module_paths, run_tool
 from reviewbot.analyzers.base import AnalyzerError, ScanContext
-from reviewbot.model import AnalyzerOutput, Finding, Severity
+from reviewbot.cache.codec import CacheDecodeError, decode_findings, encode_findings
+from reviewbot.cache.scan import per_file
+from reviewbot.model import JSON, AnalyzerOutput, Finding, Severity
 from reviewbot.rulebook import Rulebook
 from reviewbot.secrets_mask import mask_secret
 from reviewbot.source.inventory_model import ModuleRole
@@ -124,12 +126,28 @@ def errors(output: str, paths: PathMap) -> list[str]:
     return found
 
 
+# One file's findings, and whether bandit could not analyse it.
+_FileResult = tuple[list[Finding], bool]
+
+
+def _encode(result: _FileResult) -> JSON:
+    return {"findings": encode_findings(result[0]), "failed": result[1]}
+
+
+def _decode(data: Any) -> _FileResult:
+    if not isinstance(data, dict) or not isinstance(data.get("failed"), bool):
+        raise CacheDecodeError("bandit entry: not an object with `failed`")
+    return decode_findings(data.get("findings")), data["failed"]
+
+
 @dataclass(frozen=True, slots=True)
 class BanditAnalyzer:
     name: str = "bandit"
     criteria: tuple[str, ...] = ("C13",)
     # Which tool to run; a test points it at one that isn't installed.
     tool: str = "bandit"
+    # The scheduler gives it a thread of its own and bounds its processes by the cores.
+    runs_subprocess: ClassVar[bool] = True
 
     def run(self, ctx: ScanContext) -> AnalyzerOutput:
         files = module_paths(ctx.inventory, ROLES)
@@ -143,12 +161,23 @@ class BanditAnalyzer:
         ini.write_text("[bandit]\n", encoding="utf-8")
         options = command_args(config, ini)
         deadline = time.monotonic() + ctx.timeout
-        findings: list[Finding] = []
-        failed: list[str] = []
-        for batch in batches([paths.absolute(path) for path in files]):
-            result = run_tool(ctx, self.tool, [*options, *batch], deadline=deadline)
-            findings.extend(parse(result.stdout, paths, ctx.rulebook, tests))
-            failed.extend(errors(result.stdout, paths))
+
+        def check(missed: list[str]) -> dict[str, _FileResult]:
+            # bandit looks at one file at a time: its results are cached per file.
+            found: dict[str, _FileResult] = {path: ([], False) for path in missed}
+            for batch in batches([paths.absolute(path) for path in missed]):
+                result = run_tool(ctx, self.tool, [*options, *batch], deadline=deadline)
+                for finding in parse(result.stdout, paths, ctx.rulebook, tests):
+                    found.setdefault(finding.path, ([], False))[0].append(finding)
+                for path in errors(result.stdout, paths):
+                    found[path] = (found.get(path, ([], False))[0], True)
+            return found
+
+        # The profile and the options are the configuration; a file's role is in its key.
+        setup = json.dumps([self.tool, config_text(), sorted(SKIPPED_IN_TESTS)])
+        per_path = per_file(ctx, "bandit", setup, files, check, _encode, _decode)
+        findings = [finding for path in files for finding in per_path[path][0]]
+        failed = [path for path in files if per_path[path][1]]
         findings.sort(key=lambda f: (f.path, f.line or 0, f.column or 0, f.rule))  # all batches
         return AnalyzerOutput(
             findings=tuple(findings),

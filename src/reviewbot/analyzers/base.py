@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from reviewbot.model import AnalyzerOutput
 from reviewbot.rulebook import Rulebook
 from reviewbot.settings import Settings
 from reviewbot.source.inventory_model import Inventory
+
+if TYPE_CHECKING:
+    from reviewbot.cache.scan import ScanCache
 
 
 class AnalyzerError(Exception):
@@ -36,6 +39,9 @@ class ScanContext:
     # files and caches. Never inside the scanned repository.
     workdir: Path
     timeout: float
+    # The scan's result cache, for analyzers that cache per file (ruff, bandit, radon) or
+    # keep a tool's own cache (mypy); None: no caching.
+    cache: ScanCache | None = None
 
 
 class Analyzer(Protocol):
@@ -48,4 +54,9 @@ class Analyzer(Protocol):
         """The criteria this analyzer's findings and facts feed."""
 
     def run(self, ctx: ScanContext) -> AnalyzerOutput:
-        """Observe the repository. Raise AnalyzerError (or a subclass) when it can't."""
+        """Observe the repository. Raise AnalyzerError (or a subclass) when it can't.
+
+        The output must depend only on the inventory's content, the rules and the settings:
+        the result cache reuses it for an unchanged repository. An analyzer that reads the
+        git history declares `reads_history = True`, which adds the commit to its key.
+        """

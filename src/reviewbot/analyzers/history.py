@@ -111,6 +111,8 @@ def _message_findings(book: Rulebook, own: list[CommitInfo]) -> tuple[list[Findi
 class HistoryAnalyzer:
     name = "history"
     criteria = ("C05", "C06")
+    # Reads the git history: the result cache keys it on the commit too.
+    reads_history = True
 
     def run(self, ctx: ScanContext) -> AnalyzerOutput:
         inv, book = ctx.inventory, ctx.rulebook

@@ -27,7 +27,7 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from reviewbot.analyzers._tools import (
     DEFAULT_PYTHON,
@@ -41,6 +41,7 @@ from reviewbot.analyzers._tools import (
     run_tool,
 )
 from reviewbot.analyzers.base import AnalyzerError, ScanContext
+from reviewbot.cache.store import folder_bytes
 from reviewbot.model import AnalyzerOutput, Finding
 from reviewbot.rulebook import Rulebook
 from reviewbot.source.inventory_model import Inventory, ModuleRole
@@ -255,31 +256,22 @@ class MypyAnalyzer:
     criteria: tuple[str, ...] = ("C03",)
     # Which tool to run; a test points it at one that isn't installed.
     tool: str = "mypy"
+    # The scheduler gives it a thread of its own and bounds its processes by the cores.
+    runs_subprocess: ClassVar[bool] = True
 
     def run(self, ctx: ScanContext) -> AnalyzerOutput:
         plan = _Plan(ctx.inventory)
         version = clamp(lowest_python(ctx.inventory) or DEFAULT_PYTHON, *VERSIONS)
-        deadline = time.monotonic() + ctx.timeout
-        config = ctx.workdir / "reviewbot-mypy.ini"
-        findings: set[Finding] = set()
-        checked: set[str] = set()
-        while plan.queue:
-            batch = plan.queue.popleft()
-            ctx.workdir.mkdir(parents=True, exist_ok=True)
-            config.write_text(plan.config(), encoding="utf-8")
-            args = [
-                *command_args(config, version, ctx.workdir / "mypy-cache"),
-                *(plan.paths.absolute(path) for path in batch),
-            ]
-            result = run_tool(ctx, self.tool, args, ok_codes=(0, 1, 2), deadline=deadline)
-            if result.returncode == 2:
-                if not plan.recover(result.stdout, batch):
-                    detail = excerpt(result.stderr) or excerpt(result.stdout) or "no output"
-                    raise AnalyzerError(f"mypy stopped with a blocking error: {detail}")
-                continue
-            checked.update(batch)
-            found = parse(result.stdout, plan.paths, ctx.rulebook)
-            findings.update(f for f in found if f.path in batch)
+        # mypy's incremental cache, kept between scans of this checkout in reviewbot's cache
+        # folder (never in the repository): after a one-file change little is checked again.
+        kept = ctx.cache.mypy_cache_dir() if ctx.cache is not None else None
+        cache = kept or ctx.workdir / "mypy-cache"
+        size_before = folder_bytes(cache) if kept is not None else 0
+        try:
+            findings, checked = self._check(ctx, plan, version, cache)
+        finally:
+            if kept is not None and ctx.cache is not None:
+                ctx.cache.note_folder_growth(kept, size_before)
         ordered = sorted(findings, key=lambda f: (f.path, f.line or 0, f.column or 0, f.rule))
         return AnalyzerOutput(
             findings=tuple(ordered),
@@ -295,6 +287,34 @@ class MypyAnalyzer:
                 ],
             },
         )
+
+    def _check(
+        self, ctx: ScanContext, plan: _Plan, version: PythonVersion, cache: Path
+    ) -> tuple[set[Finding], set[str]]:
+        """Run mypy over the plan's batches, rearranging those it refuses: the findings and
+        the files checked."""
+        deadline = time.monotonic() + ctx.timeout
+        config = ctx.workdir / "reviewbot-mypy.ini"
+        findings: set[Finding] = set()
+        checked: set[str] = set()
+        while plan.queue:
+            batch = plan.queue.popleft()
+            ctx.workdir.mkdir(parents=True, exist_ok=True)
+            config.write_text(plan.config(), encoding="utf-8")
+            args = [
+                *command_args(config, version, cache),
+                *(plan.paths.absolute(path) for path in batch),
+            ]
+            result = run_tool(ctx, self.tool, args, ok_codes=(0, 1, 2), deadline=deadline)
+            if result.returncode == 2:
+                if not plan.recover(result.stdout, batch):
+                    detail = excerpt(result.stderr) or excerpt(result.stdout) or "no output"
+                    raise AnalyzerError(f"mypy stopped with a blocking error: {detail}")
+                continue
+            checked.update(batch)
+            found = parse(result.stdout, plan.paths, ctx.rulebook)
+            findings.update(f for f in found if f.path in batch)
+        return findings, checked
 
 
 ANALYZER: Final = MypyAnalyzer()

@@ -14,11 +14,13 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final, NamedTuple
 
 from reviewbot.analyzers._tools import PathMap, batches, module_paths, run_tool
 from reviewbot.analyzers.base import AnalyzerError, ScanContext
-from reviewbot.model import AnalyzerOutput, Finding, Severity
+from reviewbot.cache.codec import CacheDecodeError, decode_findings, encode_findings
+from reviewbot.cache.scan import per_file
+from reviewbot.model import JSON, AnalyzerOutput, Finding, Severity
 from reviewbot.rulebook import Rulebook
 from reviewbot.source.inventory_model import ModuleRole
 
@@ -162,26 +164,86 @@ def facts(blocks: list[Block], scores: list[Maintainability], files: int) -> dic
     }
 
 
+class _FileResult(NamedTuple):
+    """What radon measured in one file."""
+
+    findings: list[Finding]
+    blocks: list[Block]
+    score: Maintainability | None
+
+
+def _encode(result: _FileResult) -> JSON:
+    return {
+        "findings": encode_findings(result.findings),
+        "blocks": [
+            [b.path, b.name, b.line, b.end_line, b.complexity, b.rank] for b in result.blocks
+        ],
+        "score": (
+            None
+            if result.score is None
+            else [result.score.path, result.score.index, result.score.rank]
+        ),
+    }
+
+
+def _decode(data: Any) -> _FileResult:
+    if not isinstance(data, dict) or not isinstance(data.get("blocks"), list):
+        raise CacheDecodeError("radon entry: not an object with blocks")
+    blocks = []
+    for path, name, line, end_line, complexity, rank in data["blocks"]:
+        if not (isinstance(path, str) and isinstance(name, str) and isinstance(rank, str)):
+            raise CacheDecodeError("radon entry: a block's names are not strings")
+        if not (isinstance(line, int) and isinstance(complexity, int)):
+            raise CacheDecodeError("radon entry: a block's numbers are not integers")
+        if end_line is not None and not isinstance(end_line, int):
+            raise CacheDecodeError("radon entry: a block's end line is not an integer")
+        blocks.append(Block(path, name, line, end_line, complexity, rank))
+    score = None
+    if data.get("score") is not None:
+        path, index, rank = data["score"]
+        if not (isinstance(path, str) and isinstance(index, int | float) and isinstance(rank, str)):
+            raise CacheDecodeError("radon entry: the maintainability score is malformed")
+        score = Maintainability(path, float(index), rank)
+    return _FileResult(decode_findings(data.get("findings")), blocks, score)
+
+
 @dataclass(frozen=True, slots=True)
 class RadonAnalyzer:
     name: str = "radon"
     criteria: tuple[str, ...] = ("C02",)
     # Which tool to run; a test points it at one that isn't installed.
     tool: str = "radon"
+    # The scheduler gives it a thread of its own and bounds its processes by the cores.
+    runs_subprocess: ClassVar[bool] = True
 
     def run(self, ctx: ScanContext) -> AnalyzerOutput:
         files = module_paths(ctx.inventory, ROLES)
         paths = PathMap(ctx.inventory.root)
         deadline = time.monotonic() + ctx.timeout
-        findings: list[Finding] = []
-        blocks: list[Block] = []
-        scores: list[Maintainability] = []
-        for batch in batches([paths.absolute(path) for path in files]):
-            cc = run_tool(ctx, self.tool, [*CC_ARGS, *batch], deadline=deadline)
-            mi = run_tool(ctx, self.tool, [*MI_ARGS, *batch], deadline=deadline)
-            findings.extend(parse(cc.stdout, mi.stdout, paths, ctx.rulebook))
-            blocks.extend(cc_blocks(cc.stdout, paths))
-            scores.extend(mi_scores(mi.stdout, paths))
+
+        def measure(missed: list[str]) -> dict[str, _FileResult]:
+            # radon measures each file on its own: its results are cached per file.
+            found = {path: _FileResult([], [], None) for path in missed}
+            for batch in batches([paths.absolute(path) for path in missed]):
+                cc = run_tool(ctx, self.tool, [*CC_ARGS, *batch], deadline=deadline)
+                mi = run_tool(ctx, self.tool, [*MI_ARGS, *batch], deadline=deadline)
+                for finding in parse(cc.stdout, mi.stdout, paths, ctx.rulebook):
+                    found.setdefault(finding.path, _FileResult([], [], None)).findings.append(
+                        finding
+                    )
+                for block in cc_blocks(cc.stdout, paths):
+                    found.setdefault(block.path, _FileResult([], [], None)).blocks.append(block)
+                for score in mi_scores(mi.stdout, paths):
+                    if score.path in found:
+                        found[score.path] = found[score.path]._replace(score=score)
+            return found
+
+        setup = json.dumps([self.tool, CC_ARGS, MI_ARGS])
+        per_path = per_file(ctx, "radon", setup, files, measure, _encode, _decode)
+        # Assembled in path order whether cached or not: the means add up the same way.
+        findings = [finding for path in files for finding in per_path[path].findings]
+        blocks = [block for path in files for block in per_path[path].blocks]
+        scores = [s for path in files if (s := per_path[path].score) is not None]
         findings.sort(key=lambda f: (f.path, f.line or 0, f.rule))  # all batches
         return AnalyzerOutput(findings=tuple(findings), facts=facts(blocks, scores, len(files)))
 

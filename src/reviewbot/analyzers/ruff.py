@@ -16,7 +16,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from reviewbot.analyzers._tools import (
     DEFAULT_PYTHON,
@@ -29,6 +29,8 @@ from reviewbot.analyzers._tools import (
     run_tool,
 )
 from reviewbot.analyzers.base import AnalyzerError, ScanContext
+from reviewbot.cache.codec import decode_findings, encode_findings
+from reviewbot.cache.scan import per_file
 from reviewbot.model import AnalyzerOutput, Finding
 from reviewbot.rulebook import Rulebook
 from reviewbot.source.inventory_model import ModuleRole
@@ -174,16 +176,28 @@ class RuffAnalyzer:
     criteria: tuple[str, ...] = ("C01",)
     # Which tool to run; a test points it at one that isn't installed.
     tool: str = "ruff"
+    # The scheduler gives it a thread of its own and bounds its processes by the cores.
+    runs_subprocess: ClassVar[bool] = True
 
     def run(self, ctx: ScanContext) -> AnalyzerOutput:
         files = module_paths(ctx.inventory, ROLES)
         target = target_version(ctx)
         paths = PathMap(ctx.inventory.root)
         deadline = time.monotonic() + ctx.timeout
-        findings: list[Finding] = []
-        for batch in batches([paths.absolute(path) for path in files]):
-            result = run_tool(ctx, self.tool, [*command_args(target), *batch], deadline=deadline)
-            findings.extend(parse(result.stdout, paths, ctx.rulebook))
+        options = command_args(target)
+
+        def check(missed: list[str]) -> dict[str, list[Finding]]:
+            # ruff's findings for a file depend on that file alone: cached per file.
+            found: dict[str, list[Finding]] = {path: [] for path in missed}
+            for batch in batches([paths.absolute(path) for path in missed]):
+                result = run_tool(ctx, self.tool, [*options, *batch], deadline=deadline)
+                for finding in parse(result.stdout, paths, ctx.rulebook):
+                    found.setdefault(finding.path, []).append(finding)
+            return found
+
+        config = json.dumps([self.tool, options])
+        per_path = per_file(ctx, "ruff", config, files, check, encode_findings, decode_findings)
+        findings = [finding for path in files for finding in per_path[path]]
         findings.sort(key=lambda f: (f.path, f.line or 0, f.column or 0, f.rule))
         by_rule = Counter(finding.rule for finding in findings)
         return AnalyzerOutput(

@@ -327,6 +327,8 @@ def _scan_files(ctx: ScanContext, scan: _Scan) -> None:
 class SecretsAnalyzer:
     name = "secrets"
     criteria = ("C13",)
+    # Reads the git history: the result cache keys it on the commit too.
+    reads_history = True
 
     def run(self, ctx: ScanContext) -> AnalyzerOutput:
         scan = _Scan(ctx.rulebook, ctx.inventory.is_git)

@@ -15,7 +15,9 @@ and for each request:
   state's ids and values and this server's URL, and checked against the response schema;
 - records every request (method, path, query, body, status, operation) for assertions.
 
-Operations reviewbot does not call answer 501, so a test notices a new call.
+`GET /repos/{owner}/{repo}` and `pulls/get` (a re-run command resolves the pull request's
+current head with it) answer from the same state. Operations reviewbot does not call answer
+501, so a test notices a new call.
 
 With `enable_app(...)` it also plays a GitHub App's side of GitHub:
 
@@ -95,6 +97,9 @@ class PullState:
     head_sha: str
     base_sha: str
     files: list[dict[str, Any]]
+    head_ref: str = "changes"
+    base_ref: str = "main"
+    author: str = "Codertocat"
     reviews: list[dict[str, Any]] = field(default_factory=list)
     review_comments: list[dict[str, Any]] = field(default_factory=list)
 
@@ -209,9 +214,10 @@ class FakeGitHub:
         self.app = AppState(app_id, public_key, dict(installations), git_root, token_lifetime)
         return self.app
 
-    def add_pull(self, number: int, head_sha: str, base_sha: str, files: list[dict[str, Any]]
-                 ) -> None:
-        self.pulls[number] = PullState(head_sha, base_sha, files)
+    def add_pull(self, number: int, head_sha: str, base_sha: str, files: list[dict[str, Any]],
+                 *, head_ref: str = "changes", author: str = "Codertocat") -> None:
+        self.pulls[number] = PullState(head_sha, base_sha, files, head_ref=head_ref,
+                                       author=author)
 
     def push_to_pull(self, number: int, head_sha: str, files: list[dict[str, Any]]) -> None:
         self.pulls[number].head_sha, self.pulls[number].files = head_sha, files
@@ -519,6 +525,40 @@ class FakeGitHub:
         if pull is None:
             raise ApiError(404, {"message": "Not Found", "documentation_url": DOCS})
         return pull
+
+    def _op_repos_get(self, params: dict[str, str], query: dict[str, list[str]],
+                      body: Any) -> tuple[int, Any, dict[str, str]]:
+        repo = self._item("repos/get", "200")
+        owner, name = self.repository.split("/")
+        # The spec's example lacks `language`, which its schema requires, and describes a
+        # fork (`parent`, `source`): the learner's repository is none.
+        repo.update(full_name=self.repository, name=name, url=self._repo_url(),
+                    html_url=f"https://github.com/{self.repository}", language="Python",
+                    fork=False)
+        repo.pop("parent", None)
+        repo.pop("source", None)
+        repo["owner"]["login"] = owner
+        return 200, repo, {}
+
+    def _op_pulls_get(self, params: dict[str, str], query: dict[str, list[str]],
+                      body: Any) -> tuple[int, Any, dict[str, str]]:
+        """The pull request as it is now: its head moves with `push_to_pull`."""
+        pull = self._pull(params)
+        number = int(params["pull_number"])
+        owner, name = self.repository.split("/")
+        item = self._item("pulls/get", "200")
+        # requested_teams: the spec's example team lacks the `type` its schema requires.
+        item.update(number=number, state="open", url=f"{self._repo_url()}/pulls/{number}",
+                    html_url=f"https://github.com/{self.repository}/pull/{number}",
+                    requested_teams=[])
+        item["user"]["login"] = pull.author
+        for side, sha, ref in (("head", pull.head_sha, pull.head_ref),
+                               ("base", pull.base_sha, pull.base_ref)):
+            item[side].update(sha=sha, ref=ref, label=f"{owner}:{ref}")
+            item[side]["repo"].update(full_name=self.repository, name=name,
+                                      url=self._repo_url())
+            item[side]["repo"]["owner"]["login"] = owner
+        return 200, item, {}
 
     def _op_pulls_list_files(self, params: dict[str, str], query: dict[str, list[str]],
                              body: Any) -> tuple[int, Any, dict[str, str]]:

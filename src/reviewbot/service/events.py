@@ -1,13 +1,15 @@
 """What the service does with each GitHub event: a pure decision, tested on the fixtures.
 
 `decide(event, payload)` returns a `Decision`: review jobs to enqueue, repositories to
-register or forget, or the reason the event is ignored. Nothing here touches the database
-or the network.
+register or forget, or the reason the event is ignored. `admission(...)` says whether a
+review request's repository is one the App is installed on. Nothing here touches the
+database or the network.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from typing import Any
 
 PR_ACTIONS = frozenset({"opened", "synchronize", "reopened"})
@@ -59,6 +61,42 @@ class Decision:
     forget: tuple[str, ...] = ()
     forget_installation: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+NOT_INSTALLED = "repo not installed"
+
+
+class Admission(StrEnum):
+    """What the installation registry says of a review request's repository."""
+
+    REVIEW = "review"  # registered and installed, or no App installation involved
+    REGISTER = "register"  # first seen: register it under the delivery's installation
+    REREGISTER = "reregister"  # removed from an installation, now sent by another one
+    REFUSE = "refuse"  # removed (installation_repositories.removed, installation.deleted)
+
+
+def admission(request: ReviewRequest, registered_installation: int | None,
+              removed: bool) -> Admission:
+    """Whether to review `request`, given its repository's row in the registry (its
+    installation id, or None when the repository was never registered, and whether it was
+    removed).
+
+    GitHub signs every delivery, and one for an App carries the installation's id, so a
+    repository first seen in a signed delivery is registered then (its `installation`
+    event may come later, or may have been missed). A repository removed from its
+    installation is refused until it is registered again: late and redelivered
+    deliveries from that installation are ignored. A delivery from another installation
+    means the App was installed again (its `installation` event was missed): it registers
+    the repository anew.
+    """
+    if registered_installation is None:
+        return Admission.REVIEW if request.installation_id is None else Admission.REGISTER
+    if not removed:
+        return Admission.REVIEW
+    if request.installation_id is not None and request.installation_id != (
+            registered_installation):
+        return Admission.REREGISTER
+    return Admission.REFUSE
 
 
 def ignored(reason: str) -> Decision:

@@ -5,6 +5,8 @@ is checked before the body is parsed, so nothing an unauthenticated sender write
 interpreted. The body is read with a size cap (the Content-Length header first, then the
 bytes actually streamed). The delivery and its jobs are committed before the 202 is sent,
 so an acknowledged delivery is never lost; a repeated `X-GitHub-Delivery` is a duplicate.
+A review of a repository removed from the App's installation is ignored ("repo not
+installed"); a repository first seen in a delivery is registered under its installation.
 """
 
 from __future__ import annotations
@@ -21,11 +23,20 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from reviewbot.service.events import Decision, decide
+from reviewbot.service.events import (
+    NOT_INSTALLED,
+    Admission,
+    Decision,
+    ReviewRequest,
+    admission,
+    decide,
+)
 from reviewbot.service.logs import get_logger
 from reviewbot.service.queue import JobQueue
 from reviewbot.service.store import Delivery, Repository, Review
@@ -137,7 +148,10 @@ class DeliveryRecorder:
                                  "added": list(decision.register),
                                  "removed": list(decision.forget)})
         jobs = []
-        for request in decision.reviews:
+        admitted = [r for r in decision.reviews if _admitted(session, r)]
+        if decision.reviews and not admitted:
+            delivery.outcome, delivery.detail = "ignored", NOT_INSTALLED
+        for request in admitted:
             if request.sha is not None and session.execute(select(Review.id).where(
                     Review.repo == request.repo, Review.sha == request.sha,
                     Review.rules_version == self._rules_version)).first() is not None:
@@ -145,7 +159,7 @@ class DeliveryRecorder:
             jobs.append(self._queue.enqueue(session, "review", request.payload(),
                                             delivery_id=delivery.id,
                                             max_attempts=self._max_attempts).id)
-        if decision.outcome == "accepted" and not jobs:
+        if delivery.outcome == "accepted" and not jobs:
             delivery.outcome, delivery.detail = "ignored", "the commit was already reviewed"
         if delivery.outcome != "accepted":
             return Outcome(200, {"status": "ignored", "reason": delivery.detail})
@@ -168,6 +182,25 @@ class DeliveryRecorder:
             repo = session.get(Repository, name)
             if repo is not None and repo.removed_at is None:
                 repo.removed_at = time.time()
+
+
+def _admitted(session: Session, request: ReviewRequest) -> bool:
+    """Whether the installation registry lets `request` be reviewed; registers its
+    repository on first sight (see `events.admission`)."""
+    row = session.get(Repository, request.repo)
+    verdict = admission(request, None if row is None else row.installation_id,
+                        row is not None and row.removed_at is not None)
+    if verdict is Admission.REGISTER:
+        # Concurrent first deliveries of one repository: the first insert wins, the others
+        # do nothing (a unique-key error here would pass for a duplicate delivery).
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else (
+            sqlite_insert)
+        session.execute(insert(Repository).values(
+            full_name=request.repo, installation_id=request.installation_id,
+            added_at=time.time()).on_conflict_do_nothing(index_elements=["full_name"]))
+    elif verdict is Admission.REREGISTER and row is not None:
+        row.installation_id, row.removed_at = request.installation_id or 0, None
+    return verdict is not Admission.REFUSE
 
 
 def _text(value: object) -> str | None:

@@ -29,6 +29,7 @@ from reviewbot.live import LiveProgress
 from reviewbot.pipeline import review
 from reviewbot.reporters import badge, render
 from reviewbot.reporters.json_report import ReportDecodeError, loads
+from reviewbot.reporters.profile import StageClock, print_profile
 from reviewbot.rulebook import default_rulebook
 from reviewbot.service.cli import register_service_commands
 from reviewbot.settings import SettingsError, load_settings
@@ -124,6 +125,19 @@ def scan_command(
             "--no-cache", help="Neither read nor write the result cache: analyse everything."
         ),
     ] = False,
+    time_budget: Annotated[
+        float | None,
+        typer.Option(
+            "--time-budget",
+            min=1,
+            help="Seconds all analyzers together may take; those still running are cut short "
+            "and named in the review (default 120).",
+        ),
+    ] = None,
+    profile: Annotated[
+        bool,
+        typer.Option("--profile", help="After the review, print where the time went (stderr)."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
 ) -> None:
@@ -141,23 +155,27 @@ def scan_command(
             llm_base_url=llm_base_url,
             llm_max_tokens=llm_max_tokens,
             cache=False if no_cache else None,
+            scan_budget=time_budget,
         )
         live = not quiet and err.is_terminal
-        with _progress(live) as progress, review(source, settings, progress=progress) as (
-            graded,
-            root,
-        ):
-            # After grading, before rendering: commentary is attached, never graded.
-            report = attach_commentary(graded, root, settings)
-            text = render(
-                report, output_format.value, color=_color_wanted(output is not None), root=root
-            )
+        with _progress(live) as progress:
+            clock = StageClock(progress) if profile else None
+            with review(source, settings, progress=clock or progress) as (graded, root):
+                # After grading, before rendering: commentary is attached, never graded.
+                report = attach_commentary(graded, root, settings)
+                if clock is not None:
+                    clock.stage("rendering")
+                text = render(
+                    report, output_format.value, color=_color_wanted(output is not None), root=root
+                )
         if output is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
             output.write_text(text, encoding="utf-8")
             if not quiet:
                 err.print(f"review written to {escape(str(output))}")
+        if clock is not None:
+            print_profile(err, clock, report.analyzers, settings.jobs)
     score = report.grade.score
     if settings.fail_under is not None and score is not None and score < settings.fail_under:
         err.print(f"score {score:.1f} is below --fail-under {settings.fail_under:g}")

@@ -24,7 +24,7 @@ class Settings:
     analyzer_timeout: float = 180.0
     # Seconds all analyzers together may take (wall): each analyzer's own timeout is capped
     # by what is left of it, and those cut short are named in the report. None: no budget.
-    scan_budget: float | None = 300.0
+    scan_budget: float | None = 120.0
     jobs: int = max(1, os.cpu_count() or 1)
     max_file_bytes: int = 1_000_000
     exclude: tuple[str, ...] = ()

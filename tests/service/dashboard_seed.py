@@ -16,6 +16,7 @@ grades and criterion scores moved from review to review as a learner's would.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,10 +80,12 @@ def variant(report: Report, repo: str, planned: Planned) -> Report:
 
 def store_review(session: Session, planned: Planned, now: float, number: int,
                  report: Report | None = None) -> Review:
-    """Store one planned review (its commit sha follows from `number`)."""
+    """Store one planned review (its commit sha is the SHA-1 of `number`)."""
     report = report or variant(BASES[planned.base](), planned.repo, planned)
+    # A git-like commit id (git's ids are SHA-1 digests; nothing here is security).
+    sha = hashlib.sha1(str(number).encode(), usedforsecurity=False).hexdigest()
     request = ReviewRequest(
-        repo=planned.repo, installation_id=1, sha=f"{number:040x}",
+        repo=planned.repo, installation_id=1, sha=sha,
         ref="refs/heads/feature" if planned.pr_number else "refs/heads/main",
         learner=planned.repo.partition("/")[0], trigger="test", pr_number=planned.pr_number)
     row = review_row(request, report, RULES_VERSION, planned.duration, None)

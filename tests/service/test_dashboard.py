@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from reviewbot.service.app import create_app
 from reviewbot.service.config import ServiceConfig
 from reviewbot.service.dashboard import OFF_MESSAGE
-from reviewbot.service.dashboard_auth import SESSION_COOKIE
+from reviewbot.service.dashboard_auth import SESSION_COOKIE, SESSION_SECONDS, DashboardAuth
+from reviewbot.service.dashboard_data import iso_time, relative_time, trend
 from tests.reporters.sample_reports import WARN, finding, learner_report
 from tests.service.dashboard_seed import (
     DAY,
@@ -387,3 +388,52 @@ def test_hostile_learner_text_is_escaped(operator: TestClient, now: float) -> No
     assert "D-&lt;b&gt;" in cohort
     assert ('<code>app/&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;.py:1</code> '
             '<span class="msg">&lt;script&gt;alert(3)&lt;/script&gt; `x`</span>') in review
+
+
+def test_history_chart_dates_stay_inside_the_chart(operator: TestClient, now: float) -> None:
+    html = operator.get("/dashboard/alice/todo-api").text
+    assert re.findall(r'<text class="date" x="([\d.]+)" y="230" text-anchor="(\w+)">([^<]+)<',
+                      html) == [("44.0", "start", iso(now - 10 * DAY)[:10]),
+                                ("784.0", "end", iso(now - 2 * HOUR)[:10])]
+
+
+# --- the pieces ----------------------------------------------------------------------------
+
+def test_sessions_expire_and_die_with_the_token() -> None:
+    clock = [1_000_000.0]
+    auth = DashboardAuth(TOKEN, clock=lambda: clock[0])
+    value = auth.session_value()
+    assert value.startswith("1000000.")
+    assert auth.session_valid(value)
+    clock[0] += SESSION_SECONDS - 1
+    assert auth.session_valid(value)
+    clock[0] += 1
+    assert not auth.session_valid(value)
+    clock[0] = 1_000_000.0 - 5  # issued in the future: refused
+    assert not auth.session_valid(value)
+    assert not DashboardAuth("another-token", clock=lambda: 1_000_000.0).session_valid(value)
+    assert not DashboardAuth(None).session_valid(value)
+    assert not DashboardAuth(None).token_matches("")
+    with pytest.raises(ValueError, match="no dashboard token is configured"):
+        DashboardAuth(None).session_value()
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0, "just now"), (59, "just now"), (60, "1 minute ago"), (150, "2 minutes ago"),
+    (3600, "1 hour ago"), (7199, "1 hour ago"), (86400, "1 day ago"), (10 * 86400, "10 days ago"),
+    (-30, "just now"),
+])
+def test_relative_time(seconds: float, text: str) -> None:
+    assert relative_time(1_700_000_000.0 - seconds, now=1_700_000_000.0) == text
+
+
+def test_iso_time() -> None:
+    assert iso_time(1_700_000_000.9) == "2023-11-14T22:13:20Z"
+
+
+@pytest.mark.parametrize(("latest", "previous", "arrow", "text"), [
+    (58.7, 61.2, "↓", "↓ -2.5"), (91.4, 84.5, "↑", "↑ +6.9"), (75.3, 75.3, "=", "= 0.0"),
+    (75.31, 75.29, "=", "= 0.0"), (None, 50.0, "", "new"), (50.0, None, "", "new"),
+])
+def test_trend(latest: float | None, previous: float | None, arrow: str, text: str) -> None:
+    assert (trend(latest, previous).arrow, trend(latest, previous).text) == (arrow, text)

@@ -60,6 +60,8 @@ class HistoryChart:
     width: int
     height: int
     grid: tuple[tuple[int, float], ...]  # (score, y)
+    # (x, date, text-anchor) under the first and last review, kept inside the chart.
+    x_labels: tuple[tuple[float, str, str], ...]
     total: Line
     criteria: tuple[SmallChart, ...]
     small_width: int
@@ -110,7 +112,13 @@ def history_chart(reviews: Sequence[ReviewSummary], criteria: Sequence[tuple[str
         last = reviews[-1].criteria.get(cid) if reviews else None
         small.append(SmallChart(cid, title, _score_text(last), _line(values, small_box)))
     grid = tuple((score, _y(score, plot[1], plot[3])) for score in GRID)
-    return HistoryChart(WIDTH, HEIGHT, grid, total, tuple(small), SMALL_WIDTH, SMALL_HEIGHT)
+    ends = sorted({0, len(reviews) - 1}) if reviews else []
+    anchors = ["middle"] if len(ends) == 1 else ["start", "end"][:len(ends)]
+    x_labels = tuple((_x(index, len(reviews), plot[0], plot[2]),
+                      iso_time(reviews[index].created_at)[:10], anchor)
+                     for index, anchor in zip(ends, anchors, strict=True))
+    return HistoryChart(WIDTH, HEIGHT, grid, x_labels, total, tuple(small), SMALL_WIDTH,
+                        SMALL_HEIGHT)
 
 
 def _score_text(score: float | None) -> str:

@@ -152,9 +152,12 @@ class DeliveryRecorder:
         if decision.reviews and not admitted:
             delivery.outcome, delivery.detail = "ignored", NOT_INSTALLED
         for request in admitted:
+            # A review stored but not yet published still needs a job (its publication
+            # failed for good): the job publishes the stored report without scanning again.
             if request.sha is not None and session.execute(select(Review.id).where(
                     Review.repo == request.repo, Review.sha == request.sha,
-                    Review.rules_version == self._rules_version)).first() is not None:
+                    Review.rules_version == self._rules_version,
+                    Review.published.is_(True))).first() is not None:
                 continue
             jobs.append(self._queue.enqueue(session, "review", request.payload(),
                                             delivery_id=delivery.id,

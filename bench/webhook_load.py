@@ -129,27 +129,35 @@ def pull_request_bodies(count: int) -> list[tuple[str, bytes]]:
 
 
 async def send_all(url: str, secret: str, bodies: list[tuple[str, bytes]], concurrency: int
-                   ) -> tuple[list[float], Counter[int], float]:
+                   ) -> tuple[list[float], Counter[int | str], set[str], float]:
     signed = [(delivery, body, sign(secret, body)) for delivery, body in bodies]
     gate = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
-    statuses: Counter[int] = Counter()
+    statuses: Counter[int | str] = Counter()
+    accepted: set[str] = set()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=120) as client:
 
         async def one(delivery: str, body: bytes, signature: str) -> None:
             async with gate:
                 began = time.perf_counter()
-                response = await client.post(
-                    f"{url}/webhooks/github", content=body,
-                    headers=delivery_headers("pull_request", delivery, signature))
+                try:
+                    response = await client.post(
+                        f"{url}/webhooks/github", content=body,
+                        headers=delivery_headers("pull_request", delivery, signature))
+                except httpx.TransportError as exc:
+                    # Counted, not retried: GitHub would redeliver with the same id.
+                    statuses[type(exc).__name__] += 1
+                    return
                 latencies.append(time.perf_counter() - began)
                 statuses[response.status_code] += 1
+                if response.status_code == 202:
+                    accepted.add(delivery)
 
         began = time.perf_counter()
         await asyncio.gather(*(one(*item) for item in signed))
         wall = time.perf_counter() - began
-    return latencies, statuses, wall
+    return latencies, statuses, accepted, wall
 
 
 def stored_deliveries(database_url: str) -> set[str]:
@@ -167,7 +175,7 @@ def ack(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="reviewbot-bench-") as work:
         if args.url:
             secret, database_url = args.secret, args.database_url
-            latencies, statuses, wall = asyncio.run(
+            latencies, statuses, accepted, wall = asyncio.run(
                 send_all(args.url, secret, bodies, args.concurrency))
         else:
             secret = secrets.token_hex(16)
@@ -177,7 +185,7 @@ def ack(args: argparse.Namespace) -> None:
             for name in ("REVIEWBOT_APP_ID", "REVIEWBOT_BROKER_URL"):
                 os.environ.pop(name, None)
             with serve(env, Path(work) / "serve.log") as url:
-                latencies, statuses, wall = asyncio.run(
+                latencies, statuses, accepted, wall = asyncio.run(
                     send_all(url, secret, bodies, args.concurrency))
         print(f"deliveries: {args.n} at concurrency {args.concurrency}")
         print("ack latency (ms): " + "  ".join(
@@ -186,10 +194,11 @@ def ack(args: argparse.Namespace) -> None:
                 ("p99", percentile(latencies, 0.99)), ("max", max(latencies)))))
         print(f"throughput: {args.n / wall:.0f} deliveries/s ({wall:.1f} s)")
         print("status counts: " + ", ".join(f"{code}: {n}" for code, n in sorted(
-            statuses.items())))
+            statuses.items(), key=str)))
         if database_url:
-            missing = {delivery for delivery, _ in bodies} - stored_deliveries(database_url)
-            print(f"stored as jobs: {args.n - len(missing)}/{args.n}")
+            missing = accepted - stored_deliveries(database_url)
+            print(f"acknowledged (202) and stored as jobs: {len(accepted) - len(missing)}/"
+                  f"{len(accepted)}")
             if missing:
                 raise SystemExit(f"{len(missing)} acknowledged deliveries have no job")
         else:

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from typer.testing import CliRunner
 
+from reviewbot import cli
 from reviewbot.analyzers import docker
 from reviewbot.analyzers.base import ScanContext
 from reviewbot.analyzers.dockerfile_syntax import parse
@@ -137,6 +139,10 @@ def test_compose_topology() -> None:
                                               "--port", "8000"]
     assert services["worker"]["command"] == [
         "reviewbot", "worker", "--concurrency", "${REVIEWBOT_WORKER_CONCURRENCY:-2}"]
+    # The commands exist with those options.
+    for command, option in (("serve", "--port"), ("worker", "--concurrency")):
+        result = CliRunner().invoke(cli.app, [command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0 and option in result.output, result.output
     for name in ("service", "worker"):
         app = services[name]
         assert (app["build"], app["env_file"], app["secrets"]) == (".", ".env",

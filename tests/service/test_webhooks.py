@@ -197,11 +197,24 @@ def test_commit_already_reviewed_is_ignored(client: TestClient) -> None:
                            ref="refs/heads/changes", pr_number=2,
                            rules_version=default_rulebook().version, score=80.0, letter="B",
                            level="beginner", criteria={}, finding_counts={}, duration=1.0,
-                           report_json="{}"))
+                           report_json="{}", published=True))
         session.commit()
     assert post(client, PR, "d-1") == (200, {"status": "ignored",
                                              "reason": "the commit was already reviewed"})
     assert jobs(client) == []
+
+
+def test_commit_reviewed_but_not_published_queues_a_job(client: TestClient) -> None:
+    """Its publication failed for good: a new delivery's job publishes the stored review."""
+    with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        session.add(Review(repo="Codertocat/Hello-World", learner="Codertocat", sha=HEAD,
+                           ref="refs/heads/changes", pr_number=2,
+                           rules_version=default_rulebook().version, score=80.0, letter="B",
+                           level="beginner", criteria={}, finding_counts={}, duration=1.0,
+                           report_json="{}"))
+        session.commit()
+    assert post(client, PR, "d-1") == (202, {"status": "accepted",
+                                             "reason": "pull_request.opened", "jobs": [1]})
 
 
 def test_queued_job_survives_a_restart(tmp_path: Path) -> None:

@@ -65,3 +65,16 @@ def test_bad_values(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         ServiceConfig.from_env(env)
     assert str(caught.value) == message
+
+
+def test_scale_out_settings(tmp_path: Path) -> None:
+    base = {"REVIEWBOT_WEBHOOK_SECRET": "s", "REVIEWBOT_DATA_DIR": str(tmp_path)}
+    embedded = ServiceConfig.from_env(base)
+    assert (embedded.broker_url, embedded.sweep_seconds) == (None, 15.0)
+    config = ServiceConfig.from_env({**base, "REVIEWBOT_BROKER_URL": "rediss://cache:6380/2",
+                                     "REVIEWBOT_SWEEP_SECONDS": "0.5"})
+    assert (config.broker_url, config.sweep_seconds) == ("rediss://cache:6380/2", 0.5)
+    with pytest.raises(ConfigError) as caught:
+        ServiceConfig.from_env({**base, "REVIEWBOT_SWEEP_SECONDS": "0"})
+    assert str(caught.value) == ("REVIEWBOT_SWEEP_SECONDS must be a positive number of "
+                                 "seconds: '0'")

@@ -1,6 +1,6 @@
 """Generate a realistic FastAPI/SQLAlchemy-style repository of about N lines, as a git repo.
 
-    python bench/make_repo.py --lines 100000 --out /tmp/repo-100k [--seed 7]
+    python bench/make_repo.py --lines 100000 --out repo-100k [--seed 7]
 
 The repo is made of "domains" (orders, invoices, ...), each a package with SQLAlchemy models,
 Pydantic schemas, a FastAPI router, a service layer and its tests, with varied field names,

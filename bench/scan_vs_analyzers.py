@@ -56,7 +56,7 @@ def bench(path: Path, repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("paths", nargs="*", type=Path, default=[Path(".")])
+    parser.add_argument("paths", nargs="*", type=Path, default=[Path()])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     for path in args.paths:

@@ -13,7 +13,9 @@ SQLite database and no GitHub access, so no job runs and only the webhook path i
 (each W of `--workers`) reaches the fake GitHub of the test suite, run in this process, as a
 GitHub App; K pushes to the default branch of a repository served over git smart HTTP are
 reviewed end to end (installation token, clone, scan, store, check run). The repository's K
-commits alternate between the trees of examples/learner-api and examples/good-api.
+commits alternate between the trees of examples/learner-api and examples/good-api, so with
+the result cache on (the default; empty at the start of each run) a scan reuses what an
+earlier job computed for unchanged files; `--no-cache` measures cold scans.
 
 Only loopback addresses are used. The shared fixtures are found through REVIEWBOT_SHARED or
 next to the repository (`../shared`).
@@ -270,16 +272,19 @@ def review_durations(database_url: str) -> list[float]:
 
 
 def jobs_per_minute(work: Path, workers: int, shas: list[str], fake: FakeGitHub,
-                    pem: Path) -> None:
-    run = work / f"workers-{workers}"
+                    pem: Path, *, cache: bool) -> None:
+    run = work / f"workers-{workers}-{'cache' if cache else 'nocache'}"
     run.mkdir()
+    # The operator's settings: reviewbot's result cache on (a fresh, empty one per run) or off.
+    (run / "reviewbot.toml").write_text(f"[reviewbot]\ncache = {str(cache).lower()}\n")
     secret = secrets.token_hex(16)
     database_url = f"sqlite:///{run / 'bench.db'}"
     env = {"REVIEWBOT_WEBHOOK_SECRET": secret, "REVIEWBOT_DATABASE_URL": database_url,
            "REVIEWBOT_DATA_DIR": str(run), "REVIEWBOT_WORKERS": str(workers),
            "REVIEWBOT_APP_ID": str(APP_ID), "REVIEWBOT_PRIVATE_KEY_PATH": str(pem),
            "REVIEWBOT_GITHUB_API_URL": fake.url, "REVIEWBOT_GITHUB_URL": f"{fake.url}/git",
-           "REVIEWBOT_CACHE_DIR": str(run / "cache")}
+           "REVIEWBOT_CACHE_DIR": str(run / "cache"),
+           "REVIEWBOT_CONFIG": str(run / "reviewbot.toml")}
     os.environ.pop("REVIEWBOT_BROKER_URL", None)
     first_request = len(fake.requests)
     with serve(env, run / "serve.log") as url:
@@ -298,7 +303,8 @@ def jobs_per_minute(work: Path, workers: int, shas: list[str], fake: FakeGitHub,
     states = Counter(state for state, _ in rows)
     checks = fake.count_by_operation(first_request)["checks/create (POST)"]
     durations = review_durations(database_url)
-    print(f"workers {workers}: {len(shas)} jobs in {elapsed:.1f} s = "
+    print(f"workers {workers}, result cache {'on' if cache else 'off'}: {len(shas)} jobs in "
+          f"{elapsed:.1f} s = "
           f"{60 * len(shas) / elapsed:.2f} jobs/minute; states {dict(states)}; "
           f"check runs posted {checks}; scan+store per job median "
           f"{statistics.median(durations):.1f} s")
@@ -319,7 +325,7 @@ def jobs(args: argparse.Namespace) -> None:
             print(f"{args.k} commits of {REPOSITORY} alternating examples/"
                   f"{' and examples/'.join(EXAMPLES)}")
             for workers in args.workers:
-                jobs_per_minute(work, workers, shas, fake, pem)
+                jobs_per_minute(work, workers, shas, fake, pem, cache=not args.no_cache)
 
 
 def main() -> None:
@@ -338,6 +344,8 @@ def main() -> None:
     jobs_mode.add_argument("-k", type=int, default=8, help="commits to review (default 8)")
     jobs_mode.add_argument("--workers", type=int, nargs="+", default=[1, 2],
                            help="embedded worker counts to measure (default 1 2)")
+    jobs_mode.add_argument("--no-cache", action="store_true",
+                           help="turn reviewbot's result cache off (every scan is cold)")
     args = parser.parse_args()
     if args.mode == "ack" and args.url and not args.secret:
         parser.error("--url needs --secret or REVIEWBOT_WEBHOOK_SECRET")

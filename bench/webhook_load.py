@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import hashlib
 import hmac
+import importlib
 import json
 import os
 import secrets
@@ -42,6 +43,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import git
 import httpx
@@ -50,10 +52,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the fake GitHub of tests/github
-
-from tests.github.fake_github import FakeGitHub  # noqa: E402
-
 SHARED = Path(os.environ.get("REVIEWBOT_SHARED") or ROOT.parent / "shared")
 WEBHOOKS = SHARED / "github-fixtures" / "webhooks"
 OPERATIONS = SHARED / "github-fixtures" / "rest" / "operations.json"
@@ -124,8 +122,8 @@ def pull_request_bodies(count: int) -> list[tuple[str, bytes]]:
     template = json.loads((WEBHOOKS / "pull_request.opened.json").read_text("utf-8"))
     bodies = []
     for number in range(count):
-        template["pull_request"]["head"]["sha"] = hashlib.sha1(  # noqa: S324  # an id
-            f"bench-{number}".encode()).hexdigest()
+        template["pull_request"]["head"]["sha"] = hashlib.sha256(
+            f"bench-{number}".encode()).hexdigest()[:40]
         bodies.append((str(uuid.uuid4()), json.dumps(template).encode()))
     return bodies
 
@@ -271,7 +269,7 @@ def review_durations(database_url: str) -> list[float]:
         engine.dispose()
 
 
-def jobs_per_minute(work: Path, workers: int, shas: list[str], fake: FakeGitHub,
+def jobs_per_minute(work: Path, workers: int, shas: list[str], fake: Any,
                     pem: Path, *, cache: bool) -> None:
     run = work / f"workers-{workers}-{'cache' if cache else 'nocache'}"
     run.mkdir()
@@ -311,6 +309,9 @@ def jobs_per_minute(work: Path, workers: int, shas: list[str], fake: FakeGitHub,
 
 
 def jobs(args: argparse.Namespace) -> None:
+    # The fake GitHub of the test suite, imported from the checkout's tests/ folder.
+    sys.path.insert(0, str(ROOT))
+    fake_github = importlib.import_module("tests.github.fake_github")
     with tempfile.TemporaryDirectory(prefix="reviewbot-bench-") as name:
         work = Path(name)
         shas = learner_repository(work, args.k)
@@ -319,7 +320,7 @@ def jobs(args: argparse.Namespace) -> None:
         pem.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                           serialization.PrivateFormat.TraditionalOpenSSL,
                                           serialization.NoEncryption()))
-        with FakeGitHub(OPERATIONS, REPOSITORY) as fake:
+        with fake_github.FakeGitHub(OPERATIONS, REPOSITORY) as fake:
             fake.enable_app(APP_ID, key.public_key(), {REPOSITORY: INSTALLATION},
                             git_root=work / "repos")
             print(f"{args.k} commits of {REPOSITORY} alternating examples/"

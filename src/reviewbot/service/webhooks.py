@@ -148,10 +148,11 @@ class DeliveryRecorder:
                                  "added": list(decision.register),
                                  "removed": list(decision.forget)})
         jobs = []
-        admitted = [r for r in decision.reviews if _admitted(session, r)]
-        if decision.reviews and not admitted:
+        # A delivery's reviews are all of the repository it came from: one registry check.
+        if decision.reviews and not _admitted(session, decision.reviews[0]):
             delivery.outcome, delivery.detail = "ignored", NOT_INSTALLED
-        for request in admitted:
+            return Outcome(200, {"status": "ignored", "reason": NOT_INSTALLED})
+        for request in decision.reviews:
             # A review stored but not yet published still needs a job (its publication
             # failed for good): the job publishes the stored report without scanning again.
             if request.sha is not None and session.execute(select(Review.id).where(

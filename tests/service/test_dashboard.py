@@ -181,6 +181,15 @@ def test_a_wrong_token_gets_the_form_again(client: TestClient) -> None:
     assert client.get("/dashboard").status_code == 401
 
 
+@pytest.mark.parametrize("form", [{}, {"next": "/dashboard"}, {"token": ["a", "b"]}])
+def test_a_form_without_a_token_gets_the_form_again(client: TestClient,
+                                                   form: dict[str, object]) -> None:
+    response = client.post("/dashboard/login", data=form, follow_redirects=False)
+    assert response.status_code == 401
+    assert '<input id="token" name="token" type="password"' in response.text
+    assert SESSION_COOKIE not in response.cookies
+
+
 def test_a_forged_cookie_is_refused(client: TestClient) -> None:
     issued = str(int(time.time()))
     forged = hmac.new(b"another-token", b"reviewbot dashboard session v1:" + issued.encode(),

@@ -20,12 +20,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from reviewbot.model import Finding, Report
@@ -159,6 +160,14 @@ class Gate:
         return None if self.auth.allows(request) else self.login_page(request, 401)
 
 
+class LoginForm(BaseModel):
+    """The login form's fields. Both may be missing: a missing token is a wrong token, and
+    gets the login page again rather than a validation error."""
+
+    token: str = ""
+    next: str | None = None
+
+
 def _login_routes(router: APIRouter, gate: Gate) -> None:
     @router.get("/dashboard/login", response_class=HTMLResponse)
     def login_form(request: Request) -> Response:
@@ -166,13 +175,11 @@ def _login_routes(router: APIRouter, gate: Gate) -> None:
             "next"))
 
     @router.post("/dashboard/login")
-    async def login(request: Request) -> Response:
+    def login(request: Request, form: Annotated[LoginForm, Form()]) -> Response:
         if (off := gate.off()) is not None:
             return off
-        form = await request.form()
-        token, target = form.get("token"), form.get("next")
-        target = target if isinstance(target, str) else None
-        if not isinstance(token, str) or not gate.auth.token_matches(token):
+        token, target = form.token, form.next
+        if not gate.auth.token_matches(token):
             return gate.login_page(request, 401, "That token is not the dashboard token.",
                                    target)
         response = RedirectResponse(safe_next(target), status_code=303)

@@ -319,6 +319,34 @@ def test_server_rendered_pages_are_not_judged_as_an_api(tmp_path: Path) -> None:
     assert len(output.facts["routes"]) == 4
 
 
+def test_fastapi_pages_are_not_judged_as_an_api(tmp_path: Path) -> None:
+    app = (
+        "from fastapi import FastAPI, Request\n"
+        "from fastapi.responses import HTMLResponse, RedirectResponse\n"
+        "from fastapi.templating import Jinja2Templates\n\n"
+        "app = FastAPI()\n"
+        'templates = Jinja2Templates(directory="templates")\n\n\n'
+        '@app.get("/", response_class=HTMLResponse)\n'
+        "def home(request: Request):\n"
+        '    return "<h1>hi</h1>"\n\n\n'
+        '@app.get("/about")\n'
+        "def about(request: Request):\n"
+        '    return templates.TemplateResponse(request, "about.html", {})\n\n\n'
+        '@app.post("/logout", response_class=RedirectResponse)\n'
+        "def logout():\n"
+        '    return RedirectResponse("/")\n\n\n'
+        '@app.get("/api/v1/items")\n'
+        "def items(request: Request):\n"
+        '    return {"items": []}\n'
+    )
+    output = run(ANALYZER, tmp_path / "repo", {"app/main.py": app})
+    assert output.facts["api_routes"] == 1
+    assert output.facts["typed_response_share"] == 0.0
+    assert [(r["method"], r["path"]) for r in output.facts["routes"]] == [
+        ("GET", "/"), ("GET", "/about"), ("GET", "/api/v1/items"), ("POST", "/logout"),
+    ]
+
+
 def test_no_web_app_is_not_applicable(tmp_path: Path) -> None:
     output = run(ANALYZER, tmp_path / "repo", {"cli.py": "import sys\nprint(sys.argv)\n"})
     reason = "no web routes found (no FastAPI, Flask or Django app)"

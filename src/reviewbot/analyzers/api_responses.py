@@ -138,12 +138,28 @@ def suggested_status(message: str) -> int:
     return 400
 
 
+# FastAPI response classes that answer a page, a file or a redirect, not JSON data.
+PAGE_RESPONSES = frozenset(
+    {"HTMLResponse", "PlainTextResponse", "RedirectResponse", "FileResponse",
+     "StreamingResponse"}
+)
+
+
 def is_json_route(route: Route) -> bool:
-    """A route of an API (not an HTML page): FastAPI and DRF always; Flask and Django when
-    the handler answers JSON (a dict, `jsonify`, `JsonResponse`)."""
-    if route.framework in ("fastapi", "drf"):
+    """A route of an API (not an HTML page): DRF always; FastAPI unless it declares a page
+    `response_class` (`HTMLResponse`...) or renders a template; Flask and Django when the
+    handler answers JSON (a dict, `jsonify`, `JsonResponse`)."""
+    if route.framework == "drf":
         return True
     fn = route.function
+    if route.framework == "fastapi":
+        declared = (route.response_class or "").rpartition(".")[2]
+        renders = fn is not None and any(
+            isinstance(answer.payload, ast.Call)
+            and call_name(answer.payload.func) == "TemplateResponse"
+            for answer in answers(fn)
+        )
+        return declared not in PAGE_RESPONSES and not renders
     if fn is None:
         return False
     if route.framework == "flask" and "." in route.handler:

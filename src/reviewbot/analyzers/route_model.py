@@ -40,6 +40,8 @@ class Route:
     dependencies: tuple[str, ...] = ()
     # DRF/Django: the view class the action comes from.
     view_class: str | None = None
+    # FastAPI: the declared `response_class` (`HTMLResponse`...), as written.
+    response_class: str | None = None
 
     @property
     def is_mutating(self) -> bool:

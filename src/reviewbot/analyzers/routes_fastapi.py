@@ -296,6 +296,7 @@ def _routes_of(
         model = keyword(decorator, "response_model")
         if isinstance(model, ast.Constant) and model.value is None:
             model = None  # `response_model=None`: the response is not validated
+        response_class = keyword(decorator, "response_class")
         for base, deps in _bases(graph, key):
             path = normalize_path(join_path(base, raw))
             every = deps + own_deps + params
@@ -316,6 +317,8 @@ def _routes_of(
                     function=fn,
                     module=index,
                     dependencies=tuple(dotted_expr(t) or ast.unparse(t) for _, t in every),
+                    response_class=(ast.unparse(response_class)
+                                    if response_class is not None else None),
                 )
                 for method in _methods(decorator)
             ]

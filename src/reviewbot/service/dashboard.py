@@ -174,7 +174,7 @@ def _login_routes(router: APIRouter, gate: Gate) -> None:
         return gate.off() or gate.login_page(request, 200, target=request.query_params.get(
             "next"))
 
-    @router.post("/dashboard/login")
+    @router.post("/dashboard/login", response_class=HTMLResponse)
     def login(request: Request, form: Annotated[LoginForm, Form()]) -> Response:
         if (off := gate.off()) is not None:
             return off
@@ -188,7 +188,7 @@ def _login_routes(router: APIRouter, gate: Gate) -> None:
                             secure=request.url.scheme == "https")
         return response
 
-    @router.post("/dashboard/logout")
+    @router.post("/dashboard/logout", response_class=RedirectResponse)
     def logout() -> Response:
         response = RedirectResponse("/dashboard/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")

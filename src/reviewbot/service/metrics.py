@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -147,7 +147,7 @@ def metrics_router(metrics: ServiceMetrics) -> APIRouter:
     """The router serving `GET /metrics`."""
     router = APIRouter()
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=PlainTextResponse)
     def scrape() -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 

@@ -18,14 +18,15 @@ after how long, on how many lines, and what to raise to check it all; its criter
 from __future__ import annotations
 
 import logging
+import queue
 import resource
 import shutil
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -87,6 +88,54 @@ def not_started(name: str, budget: float) -> str:
 def _peak_rss_of_this_process() -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024  # Linux: kilobytes
+
+
+class _DaemonPool:
+    """A fixed set of daemon threads running submitted calls in order.
+
+    Unlike ThreadPoolExecutor's threads, which the interpreter joins at exit, an analyzer
+    given up on (an in-process one can't be stopped) does not keep the process alive after
+    the report: the CLI exits once its output is written."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._work: queue.SimpleQueue[tuple[Future[AnalyzerRun], _Job] | None] = queue.SimpleQueue()
+        self._run: Callable[[_Job], AnalyzerRun] | None = None
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"{name}_{i}", daemon=True)
+            for i in range(workers)
+        ]
+
+    def start(self, run: Callable[[_Job], AnalyzerRun]) -> None:
+        self._run = run
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, job: _Job) -> Future[AnalyzerRun]:
+        future: Future[AnalyzerRun] = Future()
+        self._work.put((future, job))
+        return future
+
+    def _serve(self) -> None:
+        while (item := self._work.get()) is not None:
+            future, job = item
+            if not future.set_running_or_notify_cancel() or self._run is None:
+                continue
+            try:
+                future.set_result(self._run(job))
+            except BaseException as exc:  # handed to the collector, which re-raises it
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        """Cancel what has not started; idle threads end, busy ones end with their call."""
+        while True:
+            try:
+                item = self._work.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        for _ in self._threads:
+            self._work.put(None)
 
 
 @dataclass
@@ -229,11 +278,10 @@ def run_analyzers(
     slots = Slots(settings.jobs)
     with tempfile.TemporaryDirectory(prefix="reviewbot-") as scratch:
         scheduler = _Scheduler(inventory, rulebook, settings, Path(scratch))
-        tool_pool = ThreadPoolExecutor(max_workers=max(1, len(tools)), thread_name_prefix="tool")
-        local_pool = ThreadPoolExecutor(
-            max_workers=min(IN_PROCESS_THREADS, max(1, settings.jobs)),
-            thread_name_prefix="analyzer",
-        )
+        tool_pool = _DaemonPool(max(1, len(tools)), "tool")
+        local_pool = _DaemonPool(min(IN_PROCESS_THREADS, max(1, settings.jobs)), "analyzer")
+        for pool in (tool_pool, local_pool):
+            pool.start(scheduler.run)
         jobs: dict[Future[AnalyzerRun], _Job] = {}
         # Tools first, slowest first: their processes take the slots in this order.
         for priority, analyzer in enumerate([*tools, *local]):
@@ -243,10 +291,10 @@ def run_analyzers(
                 slots.expect(priority)
             progress.analyzer_started(analyzer.name)
             pool = tool_pool if is_tool else local_pool
-            jobs[pool.submit(scheduler.run, job)] = job
+            jobs[pool.submit(job)] = job
         _collect(scheduler, jobs, runs, progress)
         for pool in (tool_pool, local_pool):
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown()
         shutil.rmtree(scratch, ignore_errors=True)
     return tuple(runs[a.name] for a in analyzers)
 

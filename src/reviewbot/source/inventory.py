@@ -14,7 +14,7 @@ import os
 import stat
 import tokenize
 import warnings
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -293,12 +293,29 @@ def parse_module(root: Path, path: str, max_bytes: int) -> PythonModule | Skippe
 def imported_roots(tree: ast.Module) -> set[str]:
     """Top-level package names a module imports (`from a.b import c` gives `a`)."""
     roots: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             roots.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             roots.add(node.module.split(".")[0])
     return roots
+
+
+# Fields that hold statement lists; imports are statements, so walking these alone finds
+# every import without visiting the expressions (most of a tree's nodes).
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """`tree` and every statement in it at any depth (with except handlers and match cases)."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in _BLOCKS:
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                stack.extend(block)
 
 
 def detect_frameworks(modules: Iterable[PythonModule]) -> tuple[str, ...]:

@@ -94,9 +94,13 @@ class Inventory:
     commit: str | None = None
     is_git: bool = False
     _by_path: dict[str, RepoFile] = field(default_factory=dict, repr=False)
+    # `module(path)` is asked in loops over tests and findings: a dict, not a scan of modules.
+    _module_by_path: dict[str, PythonModule] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._by_path.update({f.path: f for f in self.files})
+        for module in reversed(self.modules):  # the first of equal paths wins, as before
+            self._module_by_path[module.path] = module
 
     @property
     def python_loc(self) -> int:
@@ -119,10 +123,7 @@ class Inventory:
         return (f for f in self.files if fnmatch.fnmatchcase(f.path, pattern))
 
     def module(self, path: str) -> PythonModule | None:
-        for module in self.modules:
-            if module.path == path:
-                return module
-        return None
+        return self._module_by_path.get(path)
 
     def read_text(self, path: str, limit: int = 1_000_000) -> str | None:
         """The text of an own, regular file; None for links, oversize or unreadable files."""

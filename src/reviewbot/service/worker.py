@@ -48,7 +48,7 @@ from reviewbot.reporters import json_report
 from reviewbot.service.events import ReviewRequest
 from reviewbot.service.logs import get_logger
 from reviewbot.service.queue import JobQueue, LeasedJob
-from reviewbot.service.store import Job, JobState, Review
+from reviewbot.service.store import Job, JobState, Repository, Review
 from reviewbot.settings import Settings
 from reviewbot.source.checkout import checkout, resolve_source
 
@@ -215,9 +215,18 @@ def _restored(context: WorkerContext, request: ReviewRequest, report_json: str
         yield Scanned(report, checked.root, "", fingerprints, None, "")
 
 
+def _uninstalled(context: WorkerContext, repo: str) -> bool:
+    with context.sessions() as session:
+        row = session.get(Repository, repo)
+        return row is not None and row.removed_at is not None
+
+
 def run_job(context: WorkerContext, job: LeasedJob, worker_id: str) -> str:
     """Run one review job; what happened, in a few words. Raises on a failure to retry."""
     request = ReviewRequest.from_payload(job.payload)
+    if _uninstalled(context, request.repo):
+        # Removed from the App after the job was queued: its token would be refused.
+        return "skipped: the repository is no longer installed"
     token = context.access.token(request.installation_id, request.repo)
     if request.sha is None:
         request = _resolve_pull(context, token, request)

@@ -14,18 +14,14 @@ import traceback
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from reviewbot import __version__
 from reviewbot.cache.cli import register_cache_commands
-from reviewbot.commentary import attach_commentary
-from reviewbot.github.cli_action import action_command
-from reviewbot.live import LiveProgress
 from reviewbot.pipeline import review
 from reviewbot.reporters import badge, render
 from reviewbot.reporters.json_report import ReportDecodeError, loads
@@ -34,6 +30,13 @@ from reviewbot.rulebook import default_rulebook
 from reviewbot.service.cli import register_service_commands
 from reviewbot.settings import SettingsError, load_settings
 from reviewbot.source.checkout import SourceError
+
+# Start-up is part of every scan (a pre-commit hook runs one per commit): modules only some
+# commands or options need (the GitHub Action and PyGithub, the LLM commentary, the live
+# display, rich tables) are imported where they are used, not here.
+
+if TYPE_CHECKING:
+    from reviewbot.live import LiveProgress
 
 app = typer.Typer(
     name="reviewbot",
@@ -162,7 +165,11 @@ def scan_command(
             clock = StageClock(progress) if profile else None
             with review(source, settings, progress=clock or progress) as (graded, root):
                 # After grading, before rendering: commentary is attached, never graded.
-                report = attach_commentary(graded, root, settings)
+                report = graded
+                if settings.llm:
+                    from reviewbot.commentary import attach_commentary  # noqa: PLC0415
+
+                    report = attach_commentary(graded, root, settings)
                 if clock is not None:
                     clock.stage("rendering")
                 text = render(
@@ -187,6 +194,8 @@ def _progress(live: bool) -> Iterator[LiveProgress | None]:
     if not live:
         yield None
         return
+    from reviewbot.live import LiveProgress  # noqa: PLC0415
+
     with LiveProgress(Console(stderr=True)) as progress:
         yield progress
 
@@ -215,6 +224,8 @@ def _errors(debug: bool) -> Iterator[None]:
 @app.command("rules")
 def rules_command() -> None:
     """List every rule with its criterion and severity."""
+    from rich.table import Table  # noqa: PLC0415
+
     book = default_rulebook()
     table = Table("rule", "name", "criterion", "severity", "analyzer", box=None)
     for rule in sorted(book.rules.values(), key=lambda r: (r.criterion, r.id)):
@@ -278,7 +289,20 @@ def badge_command(
             raise _fail(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
-app.command("action")(action_command)
+@app.command("action")
+def action_command(
+    debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    """Review the workspace of a GitHub Actions run and publish the review (see action.yml).
+
+    Everything comes from the Actions environment: GITHUB_* variables and the action's
+    inputs as INPUT_* variables.
+    """
+    from reviewbot.github.cli_action import action_command as run_action  # noqa: PLC0415
+
+    run_action(debug)
+
+
 register_service_commands(app)
 register_cache_commands(app)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reviewbot.commentary.attach import attach as _attach
 from reviewbot.model import Report
 from reviewbot.settings import Settings
 
@@ -23,4 +22,8 @@ def attach_commentary(report: Report, root: Path | None, settings: Settings) -> 
     read for code excerpts. Never raises for a failure of the LLM or its server."""
     if not settings.llm:
         return report
-    return _attach(report, root, settings)
+    # Prompts, schema and redaction are imported only when asked for: every report renderer
+    # imports this package (commentary.view), and a scan's start-up should not pay for them.
+    from reviewbot.commentary.attach import attach  # noqa: PLC0415
+
+    return attach(report, root, settings)

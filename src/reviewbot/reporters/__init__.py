@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from reviewbot.model import Report
-from reviewbot.reporters import badge, html, json_report, markdown, sarif, terminal
+
+# html (jinja2) is imported when an HTML page is asked for: not on every scan's start-up.
+from reviewbot.reporters import badge, json_report, markdown, sarif, terminal
 
 FORMATS: tuple[str, ...] = ("terminal", "json", "markdown", "sarif", "html", "badge")
 
@@ -38,6 +40,8 @@ def render(
     if fmt == "sarif":
         return sarif.render(report, root=root)
     if fmt == "html":
+        from reviewbot.reporters import html  # noqa: PLC0415
+
         return html.render(report, root=root)
     if fmt == "badge":
         return badge.render(report)

@@ -7,6 +7,7 @@ config; 3 internal error (a bug: run again with --debug and report it).
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -183,6 +184,9 @@ def scan_command(
                 err.print(f"review written to {escape(str(output))}")
         if clock is not None:
             print_profile(err, clock, report.analyzers, settings.jobs)
+    # The process ends here: frozen, the inventory's trees are not traversed once more by
+    # the collection at interpreter exit (~6 s at 800k lines).
+    gc.freeze()
     score = report.grade.score
     if settings.fail_under is not None and score is not None and score < settings.fail_under:
         err.print(f"score {score:.1f} is below --fail-under {settings.fail_under:g}")

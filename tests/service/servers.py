@@ -1,4 +1,5 @@
-"""Real Redis and PostgreSQL servers for the scale-out tests, from the Debian packages.
+"""Real servers for the service tests: the app under uvicorn in a thread, and Redis and
+PostgreSQL from the Debian packages for the scale-out tests.
 
 Each server runs in its own temporary folder on a free loopback port and is stopped by
 `stop()`. PostgreSQL refuses to run as root: when the tests run as root (CI does), the
@@ -13,13 +14,41 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import redis
+import uvicorn
 
 START_SECONDS = 30.0
+
+
+class Server:
+    """uvicorn serving `app` on a free 127.0.0.1 port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self._thread = threading.Thread(target=self._server.run,
+                                        kwargs={"sockets": [self._sock]}, daemon=True)
+
+    def __enter__(self) -> Server:
+        self._thread.start()
+        deadline = time.monotonic() + START_SECONDS
+        while not self._server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(60)  # a worker finishes its job first
+        self._sock.close()
 
 
 def free_port() -> int:

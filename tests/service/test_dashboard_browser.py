@@ -8,49 +8,24 @@ with UPDATE_SCREENSHOTS=1 they replace docs/dashboard-cohort.png and docs/dashbo
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from reviewbot.service.app import create_app
 from reviewbot.service.config import ServiceConfig
 from tests.reporters.browser import VIEWPORT, BrowserMissingError, chromium
 from tests.service.dashboard_seed import HOUR, add_dead_job, seed
 from tests.service.deliveries import SECRET
+from tests.service.servers import Server
 
 TOKEN = "browser-dashboard-token-42"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-class Server:
-    """uvicorn serving `app` on a free 127.0.0.1 port, in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self._thread = threading.Thread(target=self._server.run,
-                                        kwargs={"sockets": [self._sock]}, daemon=True)
-
-    def __enter__(self) -> Server:
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(30)
-        self._sock.close()
 
 
 @pytest.fixture

@@ -4,18 +4,14 @@ repository as the learner's, and the fake GitHub receiving the review."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import git
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
@@ -31,6 +27,7 @@ from reviewbot.settings import Settings
 from tests.github.fake_github import FakeGitHub
 from tests.github.learner_repo import LearnerRepo, build_learner_repo
 from tests.service.deliveries import FIXTURES, SECRET, fixture_payload, headers
+from tests.service.servers import Server
 
 REPOSITORY = "Codertocat/Hello-World"
 TOKEN = "test-token"  # the fake's read-write token
@@ -58,29 +55,6 @@ class LocalAccess:
         return self.bare.as_uri(), settings
 
 
-class Server:
-    """uvicorn serving the app on 127.0.0.1 in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self._thread = threading.Thread(target=self._server.run,
-                                        kwargs={"sockets": [self._sock]}, daemon=True)
-
-    def __enter__(self) -> Server:
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(60)
-        self._sock.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from reviewbot.service.store import Job, JobState, make_engine, session_factory
 from tests.github.fake_github import FakeGitHub
 from tests.github.learner_repo import LearnerRepo
+from tests.service.servers import free_port
 from tests.service.test_end_to_end import (  # the shared fixtures and helpers
     PUBLISHED,
     REPOSITORY,
@@ -33,12 +33,6 @@ from tests.service.test_end_to_end import (  # the shared fixtures and helpers
 )
 
 __all__ = ["fake", "learner"]  # fixtures used by name
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_serve(env: dict[str, str], port: int) -> subprocess.Popen[str]:

@@ -239,3 +239,30 @@ def test_concurrent_copies_of_a_delivery_queue_one_job(client: TestClient) -> No
     assert sorted(status for status, _ in results) == [200] * 7 + [202]
     assert {body["status"] for status, body in results if status == 200} == {"duplicate"}
     assert len(jobs(client)) == 1
+
+
+def post_payload(client: TestClient, name: str, delivery: str,
+                 payload: dict[str, object]) -> tuple[int, dict]:
+    body = json.dumps(payload).encode("utf-8")
+    response = client.post("/webhooks/github", content=body,
+                           headers=headers(name, delivery, signature=sign(SECRET, body)))
+    return response.status_code, response.json()
+
+
+def test_deliveries_out_of_order_each_queue_their_own_commit(client: TestClient) -> None:
+    # The synchronize of a newer head arrives before the opened of the older one, then the
+    # installation event that should have come first, then GitHub's redelivery of the first.
+    newer = "1" * 40
+    synchronize = fixture_payload("pull_request.synchronize.json")
+    synchronize["pull_request"]["head"]["sha"] = newer  # type: ignore[index]
+    assert post_payload(client, "pull_request.synchronize.json", "d-2", synchronize)[0] == 202
+    assert post(client, PR, "d-1")[0] == 202
+    assert post(client, "installation.created.json", "d-0")[0] == 200
+    assert post_payload(client, "pull_request.synchronize.json", "d-2", synchronize) == (
+        200, {"status": "duplicate", "delivery": "d-2"})
+    assert [(j.delivery_id, j.payload["sha"], j.payload["pr_number"]) for j in jobs(client)] == [
+        ("d-2", newer, 2), ("d-1", HEAD, 2)]
+    assert deliveries(client) == [("d-2", "pull_request", "accepted"),
+                                  ("d-1", "pull_request", "accepted"),
+                                  ("d-0", "installation", "registered")]
+    assert removed_repos(client) == {"Codertocat/Hello-World": False}

@@ -11,7 +11,7 @@ from tests.reporters.goldens import assert_golden
 def _normalised(text: str) -> str:
     text = re.sub(r"\d[\d,]*(\.\d+)?", "N", text)
     # Which analyzer ends last varies from run to run.
-    text = re.sub(r"inventory N s → \S+ N s", "inventory N s → ANALYZER N s", text)
+    text = re.sub(r"inventory N s → \S+ until", "inventory N s → ANALYZER until", text)
     return "\n".join(" ".join(line.split()) for line in text.splitlines()) + "\n"
 
 

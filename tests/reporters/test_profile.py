@@ -54,7 +54,17 @@ def test_profile_layout_golden() -> None:
 
 def test_the_critical_path_runs_through_the_analyzer_that_ended_last() -> None:
     assert critical_path(STAGES, RUNS) == (
-        "checkout 0.0 s → inventory 1.2 s → mypy 8.4 s (after 0.0 s waiting) → "
+        "checkout 0.0 s → inventory 1.2 s → mypy until 8.4 s (waited 0.0 s) → "
+        "rubric 0.0 s → render 0.1 s"
+    )
+
+
+def test_an_in_process_analyzer_on_the_critical_path_ends_at_start_plus_wall() -> None:
+    # It waited 9.0 s for a thread before it started at 9.0 s: the wait is not added twice.
+    history = AnalyzerRun("history", AnalyzerStatus.OK, 0.2, ("C19",),
+                          usage=Usage(9.0, 0.2, 0.1, None, 9.0))
+    assert critical_path(STAGES, (*RUNS, history)) == (
+        "checkout 0.0 s → inventory 1.2 s → history until 9.2 s (waited 9.0 s) → "
         "rubric 0.0 s → render 0.1 s"
     )
 

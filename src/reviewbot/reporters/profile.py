@@ -86,8 +86,10 @@ def critical_path(stages: Sequence[Stage], runs: Sequence[AnalyzerRun]) -> str:
     steps = []
     for stage in stages:
         if stage.name == "analyzers" and last is not None and last.usage is not None:
-            waited = last.usage.start + last.usage.waited
-            steps.append(f"{last.name} {last.usage.wall:.1f} s (after {waited:.1f} s waiting)")
+            # In-process analyzers wait before `start`, tools inside `wall`: both end at
+            # start + wall, measured from the beginning of the analysis stage.
+            ended = last.usage.start + last.usage.wall
+            steps.append(f"{last.name} until {ended:.1f} s (waited {last.usage.waited:.1f} s)")
         else:
             steps.append(f"{stage.name} {stage.seconds:.1f} s")
     return " → ".join(steps)

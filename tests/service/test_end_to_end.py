@@ -156,6 +156,25 @@ def test_pull_request_is_reviewed_once(tmp_path: Path, learner: LearnerRepo, bar
     assert len(reviews(config.database_url)) == 1
 
 
+def test_a_head_the_pull_request_has_moved_past_gets_its_check_run_only(
+        tmp_path: Path, learner: LearnerRepo, bare: Path, fake: FakeGitHub) -> None:
+    # The delivery of this head arrives after the learner pushed again (out of order, or a
+    # busy queue): its review and sticky comment would overwrite the newer head's.
+    fake.push_to_pull(2, "9" * 40, learner.patch_files())
+    config = service_config(tmp_path, fake)
+    with Server(create_app(config, LocalAccess(TOKEN, bare))) as server:
+        assert deliver(server.url, pr_delivery(learner), "d-1").status_code == 202
+        (job,) = wait_for_jobs(config.database_url, 1)
+    assert (job.state, job.last_error) == (JobState.DONE, None)
+    (review,) = reviews(config.database_url)
+    assert (review.sha, review.published) == (learner.head, True)
+    assert published(fake) == {"pulls/create-review (POST)": 0,
+                               "issues/create-comment (POST)": 0, "checks/create (POST)": 1}
+    assert fake.count_by_operation()["pulls/get (GET)"] == 1
+    check = next(r for r in fake.requests if r.operation == "checks/create")
+    assert check.body["head_sha"] == learner.head
+
+
 def test_job_of_a_dead_worker_runs_after_a_restart(tmp_path: Path, learner: LearnerRepo,
                                                    bare: Path, fake: FakeGitHub) -> None:
     """Two deliveries of one commit are queued with no worker running; a worker leases the

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
 
-from github import Auth, Github
+from github import Auth, Github, GithubException
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -148,6 +148,20 @@ def _resolve_pull(context: WorkerContext, token: str, request: ReviewRequest) ->
                    ref=f"refs/heads/{pull.head.ref}", head_repo=head_repo)
 
 
+def _current_head(context: WorkerContext, token: str, request: ReviewRequest) -> str | None:
+    """The pull request's head sha now; None when GitHub can't say (then nothing is held
+    back: the review is published as it would have been)."""
+    client = Github(auth=Auth.Token(token), base_url=context.api_url,
+                    user_agent=f"reviewbot/{__version__}", retry=None, lazy=True)
+    try:
+        return str(client.get_repo(request.repo).get_pull(request.pr_number or 0)
+                   .head.sha)
+    except GithubException as exc:
+        log.warning("could not read the pull request's head (%s): publishing as usual",
+                    exc.status, extra={"repo": request.repo})
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class StoredReview:
     """What a job needs to know of a commit's stored review."""
@@ -228,6 +242,8 @@ def run_job(context: WorkerContext, job: LeasedJob, worker_id: str) -> str:
         # Removed from the App after the job was queued: its token would be refused.
         return "skipped: the repository is no longer installed"
     token = context.access.token(request.installation_id, request.repo)
+    # A re-run asks GitHub for the head: that head is current, no need to ask again.
+    check_head = request.sha is not None
     if request.sha is None:
         request = _resolve_pull(context, token, request)
     stored = _stored_review(context, request)
@@ -239,7 +255,7 @@ def run_job(context: WorkerContext, job: LeasedJob, worker_id: str) -> str:
         with Heartbeat(context, job.id, worker_id) as heartbeat, \
                 _restored(context, request, stored.report_json) as scanned:
             heartbeat.check()
-            _publish(context, token, request, scanned, job)
+            _publish(context, token, request, scanned, job, check_head=check_head)
         _mark_published(context, stored.id)
         return "published the stored review"
     started = time.monotonic()
@@ -256,13 +272,13 @@ def run_job(context: WorkerContext, job: LeasedJob, worker_id: str) -> str:
             # Another job stored this commit's review meanwhile: that job publishes it.
             return "already reviewed"
         heartbeat.check()
-        _publish(context, token, request, scanned, job)
+        _publish(context, token, request, scanned, job, check_head=check_head)
     _mark_published(context, row.id)
     return "reviewed"
 
 
 def _publish(context: WorkerContext, token: str, request: ReviewRequest, scanned: Scanned,
-             job: LeasedJob) -> None:
+             job: LeasedJob, *, check_head: bool) -> None:
     """Post the review, comment and check run; PublishError when a write failed for
     another reason than a 403 (a retry may mend that; it cannot mend a permission)."""
     lines = io.StringIO()
@@ -271,8 +287,16 @@ def _publish(context: WorkerContext, token: str, request: ReviewRequest, scanned
     inputs = ActionInputs(fail_under=context.settings.fail_under)
     pull = None
     if request.pr_number is not None and request.sha is not None:
-        pull = PullRequestInfo(request.pr_number, request.sha, request.base_sha or "",
-                               request.head_repo or request.repo)
+        head = _current_head(context, token, request) if check_head else None
+        if head not in (None, request.sha):
+            # Deliveries came out of order, or the learner pushed again meanwhile: the
+            # pull request's review and sticky comment belong to its newer head. This
+            # commit gets its check run only.
+            log.info("the pull request's head is %s now: only the check run of %s is posted",
+                     head, request.sha, extra={"job_id": job.id, "repo": request.repo})
+        else:
+            pull = PullRequestInfo(request.pr_number, request.sha, request.base_sha or "",
+                                   request.head_repo or request.repo)
     publish_to_github(publisher, scanned, verdict_for(scanned, context.settings, inputs),
                       inputs, action_log, head_sha=request.sha or "", pull_request=pull)
     for line in lines.getvalue().splitlines():

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from reviewbot.commentary.prompts import (
     render_prompt,
 )
 from reviewbot.model import Finding, Severity
+from tests.reporters.goldens import assert_golden
 
 from .builders import FINDINGS, RULEBOOK, report, write_repo
 from .planted import SECRETS, leaks
@@ -26,12 +26,6 @@ from .planted import SECRETS, leaks
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
-def assert_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        GOLDEN.mkdir(exist_ok=True)
-        path.write_text(actual, encoding="utf-8", newline="")
-    assert actual == path.read_bytes().decode("utf-8"), f"{name} differs (UPDATE_GOLDENS=1)"
 
 
 def test_one_system_and_one_user_template_per_task() -> None:
@@ -79,8 +73,8 @@ def test_data_is_redacted_and_bounded() -> None:
 def test_the_commentary_prompt(tmp_path: Path) -> None:
     material = choose_material(report(), write_repo(tmp_path), RULEBOOK, 6000)
     prompt = render_prompt(COMMENTARY_TASK, commentary_context(report(), material, RULEBOOK))
-    assert_golden("commentary.system.txt", prompt.system)
-    assert_golden("commentary.user.txt", prompt.user)
+    assert_golden("commentary.system.txt", prompt.system, GOLDEN)
+    assert_golden("commentary.user.txt", prompt.user, GOLDEN)
     assert leaks([prompt.system, prompt.user]) == []
 
 

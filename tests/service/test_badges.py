@@ -4,7 +4,6 @@ and which review they show."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,20 +13,13 @@ from fastapi.testclient import TestClient
 
 from reviewbot.service.app import create_app
 from reviewbot.service.config import ServiceConfig
+from tests.reporters.goldens import assert_golden
 from tests.service.dashboard_seed import Planned, seed, store_review
 from tests.service.deliveries import SECRET
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
-def assert_golden(name: str, actual: str) -> None:
-    """`actual` is golden/<name> byte for byte (UPDATE_GOLDENS=1 rewrites it)."""
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        GOLDEN.mkdir(exist_ok=True)
-        path.write_text(actual, encoding="utf-8", newline="")
-    assert path.exists(), f"no golden file {name}; run with UPDATE_GOLDENS=1 to create it"
-    assert actual == path.read_bytes().decode("utf-8")
 
 
 @pytest.fixture
@@ -60,7 +52,7 @@ def test_badges(client: TestClient, repo: str, golden: str, shields: dict[str, o
     assert svg.headers["cache-control"] == "public, max-age=300"
     assert svg.headers["content-security-policy"] == "default-src 'none'; style-src " \
                                                      "'unsafe-inline'"
-    assert_golden(golden, svg.text)
+    assert_golden(golden, svg.text, GOLDEN)
     endpoint = client.get(f"/badge/{repo}.json")
     assert endpoint.status_code == 200
     assert endpoint.headers["content-type"] == "application/json"

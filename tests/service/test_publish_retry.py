@@ -16,11 +16,11 @@ from reviewbot.service.store import Job, JobState, Review, make_engine, session_
 from reviewbot.settings import Settings
 from tests.github.fake_github import FakeGitHub
 from tests.github.learner_repo import LearnerRepo
+from tests.service.servers import Server
 from tests.service.test_end_to_end import (  # the shared fixtures and helpers
     PUBLISHED,
     REPOSITORY,
     TOKEN,
-    Server,
     bare,
     deliver,
     fake,

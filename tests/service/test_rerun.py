@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import git
 import httpx
 import pytest
 
@@ -17,14 +15,17 @@ from reviewbot.service.app import create_app
 from reviewbot.service.store import JobState
 from reviewbot.service.webhooks import sign
 from tests.github.fake_github import FakeGitHub
-from tests.github.learner_repo import LearnerRepo, build_learner_repo
-from tests.service.deliveries import FIXTURES, SECRET, fixture_payload, headers
+from tests.github.learner_repo import LearnerRepo
+from tests.service.deliveries import SECRET, fixture_payload, headers
+from tests.service.servers import Server
 from tests.service.test_end_to_end import (
     PUBLISHED,
     REPOSITORY,
     TOKEN,
     LocalAccess,
-    Server,
+    bare,
+    fake,
+    learner,
     published,
     reviews,
     service_config,
@@ -35,23 +36,7 @@ COMMENT = "issue_comment.created.on-pull-request.derived.json"
 PULL = 2
 
 
-@pytest.fixture
-def learner(tmp_path: Path) -> LearnerRepo:
-    return build_learner_repo(tmp_path / "learner")
-
-
-@pytest.fixture
-def bare(tmp_path: Path, learner: LearnerRepo) -> Path:
-    target = tmp_path / "Hello-World.git"
-    git.Repo.clone_from(learner.root, target, bare=True)
-    return target
-
-
-@pytest.fixture
-def fake(learner: LearnerRepo) -> Iterator[FakeGitHub]:
-    with FakeGitHub(FIXTURES / "rest" / "operations.json", REPOSITORY) as server:
-        server.add_pull(PULL, learner.head, learner.base, learner.patch_files())
-        yield server
+__all__ = ["bare", "fake", "learner"]  # fixtures used by name (the fake knows pull PULL)
 
 
 def rerun_comment(login: str, association: str, body: str = "/reviewbot rerun") -> bytes:

@@ -7,7 +7,6 @@ from reviewbot.cache.scan import (
     open_scan_cache,
     open_store,
     per_file,
-    run_memoized,
 )
 from reviewbot.cache.store import CacheInfo, ResultStore, default_cache_dir
 
@@ -20,5 +19,4 @@ __all__ = [
     "open_scan_cache",
     "open_store",
     "per_file",
-    "run_memoized",
 ]

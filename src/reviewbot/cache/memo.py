@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.analyzers.base import Analyzer, ScanContext
 from reviewbot.cache.scan import ScanCache, open_scan_cache
@@ -20,15 +20,8 @@ from reviewbot.rulebook import Rulebook
 from reviewbot.settings import Settings
 from reviewbot.source.inventory_model import Inventory
 
-
-class Progress(Protocol):
-    """The live display a scan reports to (pipeline.Progress)."""
-
-    def stage(self, text: str) -> None: ...
-
-    def analyzer_started(self, name: str) -> None: ...
-
-    def analyzer_finished(self, run: AnalyzerRun) -> None: ...
+if TYPE_CHECKING:  # the pipeline imports this module
+    from reviewbot.pipeline import Progress
 
 
 class _Memoized:

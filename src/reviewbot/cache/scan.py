@@ -1,10 +1,10 @@
 """The result cache as one scan uses it: two levels.
 
-1. Whole tree, per analyzer (`run_memoized`): the output of an analyzer for a repository
-   whose content (every inventory file's path and content digest) is unchanged comes from the
-   cache. Analyzers that read the git history (`reads_history = True` on the analyzer) are
-   also keyed on the commit and a shallow clone's boundary. Only reviewbot's own analyzers
-   are memoised, and only when they succeed.
+1. Whole tree, per analyzer (`ScanCache.run`, behind `memo.AnalyzerMemo`): the output of an
+   analyzer for a repository whose content (every inventory file's path and content digest)
+   is unchanged comes from the cache. Analyzers that read the git history (`reads_history =
+   True` on the analyzer) are also keyed on the commit and a shallow clone's boundary. Only
+   reviewbot's own analyzers are memoised, and only when they succeed.
 2. Per file (`per_file`), for the file-local tools (ruff, bandit, radon): each file's results
    are keyed by its path, role and content digest, the tool's configuration and everything in
    the base key; the tool runs only on the files that missed. mypy keeps its own incremental
@@ -195,12 +195,6 @@ def open_scan_cache(
         return None
     return ScanCache(open_store(settings), inventory, rulebook, settings)
 
-
-def run_memoized(analyzer: Analyzer, ctx: ScanContext) -> tuple[AnalyzerOutput, bool]:
-    """Run `analyzer`, or take its output from the cache; True when it came from there."""
-    if ctx.cache is None:
-        return analyzer.run(ctx), False
-    return ctx.cache.run(analyzer, ctx)
 
 
 def per_file(

@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
 
 from github import Auth, Github, GithubException
+from github.PullRequest import PullRequest
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -138,11 +139,16 @@ def review_row(request: ReviewRequest, report: Report, rules_version: str, durat
     )
 
 
+def _pull(context: WorkerContext, token: str, request: ReviewRequest) -> PullRequest:
+    """The pull request as it is now: one `pulls/get` (the repository object is lazy)."""
+    client = Github(auth=Auth.Token(token), base_url=context.api_url, lazy=True,
+                    user_agent=f"reviewbot/{__version__}")
+    return client.get_repo(request.repo).get_pull(request.pr_number or 0)
+
+
 def _resolve_pull(context: WorkerContext, token: str, request: ReviewRequest) -> ReviewRequest:
     """A re-run asked for in a comment: the pull request's current head, from the API."""
-    client = Github(auth=Auth.Token(token), base_url=context.api_url,
-                    user_agent=f"reviewbot/{__version__}")
-    pull = client.get_repo(request.repo).get_pull(request.pr_number or 0)
+    pull = _pull(context, token, request)
     head_repo = pull.head.repo.full_name if pull.head.repo else request.repo
     return replace(request, sha=pull.head.sha, base_sha=pull.base.sha,
                    ref=f"refs/heads/{pull.head.ref}", head_repo=head_repo)
@@ -151,11 +157,8 @@ def _resolve_pull(context: WorkerContext, token: str, request: ReviewRequest) ->
 def _current_head(context: WorkerContext, token: str, request: ReviewRequest) -> str | None:
     """The pull request's head sha now; None when GitHub can't say (then nothing is held
     back: the review is published as it would have been)."""
-    client = Github(auth=Auth.Token(token), base_url=context.api_url,
-                    user_agent=f"reviewbot/{__version__}", retry=None, lazy=True)
     try:
-        return str(client.get_repo(request.repo).get_pull(request.pr_number or 0)
-                   .head.sha)
+        return str(_pull(context, token, request).head.sha)
     except GithubException as exc:
         log.warning("could not read the pull request's head (%s): publishing as usual",
                     exc.status, extra={"repo": request.repo})

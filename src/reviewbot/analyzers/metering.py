@@ -13,14 +13,10 @@ import heapq
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 from reviewbot.analyzers.base import ToolTimeoutError
-
-T = TypeVar("T")
 
 
 class Slots:
@@ -140,27 +136,3 @@ def metered(meter: Meter) -> Iterator[Meter]:
     finally:
         _CURRENT.reset(token)
 
-
-def parallel_width() -> int:
-    """How many tool processes one analyzer may usefully start at once: the number of slots
-    (cores) under a scheduler, one otherwise."""
-    meter = current_meter()
-    return 1 if meter is None or meter.slots is None else meter.slots.size
-
-
-def run_parallel(calls: Sequence[Callable[[], T]]) -> list[T]:
-    """Run `calls` on threads of their own (each with this thread's Meter), results in order.
-
-    Each call is expected to spend its time in a tool subprocess, bounded by the slots, so the
-    threads themselves cost nothing. The first exception raised is raised here once all
-    calls are over.
-    """
-    if len(calls) <= 1:
-        return [call() for call in calls]
-    with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="tool-batch") as pool:
-        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
-        errors = [f.exception() for f in futures]
-    for error in errors:
-        if error is not None:
-            raise error
-    return [f.result() for f in futures]

@@ -103,7 +103,3 @@ def normalize_path(path: str) -> str:
     for pattern, replacement in _PARAM_STYLES:
         path = pattern.sub(replacement, path)
     return path.replace("^", "").replace("$", "").replace("\\", "")
-
-
-def static_segments(path: str) -> list[str]:
-    return [s for s in path.strip("/").split("/") if s and not s.startswith("{")]

@@ -64,10 +64,6 @@ class PythonModule:
     lines: int  # non-blank lines
     role: ModuleRole
 
-    @property
-    def is_test(self) -> bool:
-        return self.role is ModuleRole.TEST
-
     def line_text(self, line: int) -> str:
         lines = self.source.splitlines()
         return lines[line - 1] if 0 < line <= len(lines) else ""
